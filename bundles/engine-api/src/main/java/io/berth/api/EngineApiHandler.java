@@ -1,0 +1,254 @@
+package io.berth.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.shell.CommandShell;
+import io.berth.spi.shell.ShellSession;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Routes Engine API requests. So far: {@code /_ping}, {@code /version} and
+ * berth's management extension {@code /berth/v1/shell/...}, which runs
+ * shell commands and streams their output.
+ */
+final class EngineApiHandler extends Handler.Abstract {
+
+    static final String SHELL_PREFIX = "/berth/v1/shell/";
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final String berthVersion;
+    private final Supplier<CommandShell> shell;
+    private final ShellSessions sessions = new ShellSessions();
+
+    EngineApiHandler(String berthVersion, Supplier<CommandShell> shell) {
+        this.berthVersion = berthVersion;
+        this.shell = shell;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        response.getHeaders().put("Api-Version", ApiVersion.MAX);
+        response.getHeaders().put("Ostype", "linux");
+        response.getHeaders().put(HttpHeader.SERVER, "berth/" + berthVersion + " (linux)");
+        response.getHeaders().put("Docker-Experimental", "false");
+        String rawPath = Request.getPathInContext(request);
+        String versionProblem = ApiVersion.problem(rawPath);
+        if (versionProblem != null) {
+            error(response, callback, HttpStatus.BAD_REQUEST_400, versionProblem);
+            return true;
+        }
+        String path = ApiVersion.strip(rawPath);
+        String method = request.getMethod();
+        try {
+            route(method, path, request, response, callback);
+        } catch (BadRequest e) {
+            error(response, callback, HttpStatus.BAD_REQUEST_400, e.getMessage());
+        }
+        return true;
+    }
+
+    private void route(String method, String path, Request request, Response response, Callback callback)
+            throws Exception {
+        if (path.equals("/_ping") && (HttpMethod.GET.is(method) || HttpMethod.HEAD.is(method))) {
+            ping(method, response, callback);
+        } else if (path.equals("/version") && HttpMethod.GET.is(method)) {
+            sendJson(response, callback, HttpStatus.OK_200, version());
+        } else if (path.startsWith(SHELL_PREFIX)) {
+            shellEndpoint(method, path.substring(SHELL_PREFIX.length()), request, response, callback);
+        } else {
+            error(response, callback, HttpStatus.NOT_FOUND_404, "page not found");
+        }
+    }
+
+    private void ping(String method, Response response, Callback callback) {
+        response.getHeaders().put("Builder-Version", "1");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache, no-store, must-revalidate");
+        response.getHeaders().put(HttpHeader.PRAGMA, "no-cache");
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+        response.setStatus(HttpStatus.OK_200);
+        if (HttpMethod.HEAD.is(method)) {
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+            response.write(true, null, callback);
+        } else {
+            Content.Sink.write(response, true, "OK", callback);
+        }
+    }
+
+    private ObjectNode version() {
+        String arch = architecture();
+        String kernel = kernelVersion();
+        ObjectNode body = json.createObjectNode();
+        body.putObject("Platform").put("Name", "berth " + berthVersion);
+        ObjectNode engine = body.putArray("Components").addObject();
+        engine.put("Name", "Engine").put("Version", berthVersion);
+        engine.putObject("Details")
+                .put("ApiVersion", ApiVersion.MAX).put("MinAPIVersion", ApiVersion.MIN)
+                .put("Os", "linux").put("Arch", arch).put("KernelVersion", kernel)
+                .put("Experimental", "false");
+        body.put("Version", berthVersion)
+                .put("ApiVersion", ApiVersion.MAX)
+                .put("MinAPIVersion", ApiVersion.MIN)
+                .put("GitCommit", "")
+                .put("GoVersion", "java" + Runtime.version().feature())
+                .put("Os", "linux")
+                .put("Arch", arch)
+                .put("KernelVersion", kernel);
+        return body;
+    }
+
+    private void shellEndpoint(String method, String rest, Request request, Response response, Callback callback)
+            throws Exception {
+        CommandShell current = shell.get();
+        if (current == null) {
+            error(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, "the shell is not running (bundle io.berth.shell)");
+            return;
+        }
+        if (rest.equals("sessions") && HttpMethod.POST.is(method)) {
+            sendJson(response, callback, HttpStatus.CREATED_201, json.createObjectNode().put("Id", sessions.open(current)));
+        } else if (rest.startsWith("sessions/") && HttpMethod.DELETE.is(method)) {
+            String id = rest.substring("sessions/".length());
+            if (sessions.close(id)) {
+                response.setStatus(HttpStatus.NO_CONTENT_204);
+                response.write(true, null, callback);
+            } else {
+                error(response, callback, HttpStatus.NOT_FOUND_404, "no such shell session: " + id);
+            }
+        } else if (rest.equals("exec") && HttpMethod.POST.is(method)) {
+            exec(current, readJson(request), response, callback);
+        } else if (rest.equals("complete") && HttpMethod.POST.is(method)) {
+            JsonNode body = readJson(request);
+            String line = requiredText(body, "Line");
+            int cursor = body.path("Cursor").asInt(line.length());
+            ShellSession session = session(body, response, callback);
+            if (session == null) {
+                return;
+            }
+            List<String> candidates = session.complete(line, cursor);
+            ObjectNode answer = json.createObjectNode();
+            candidates.forEach(answer.putArray("Candidates")::add);
+            sendJson(response, callback, HttpStatus.OK_200, answer);
+        } else {
+            error(response, callback, HttpStatus.NOT_FOUND_404, "page not found");
+        }
+    }
+
+    private void exec(CommandShell current, JsonNode body, Response response, Callback callback) throws Exception {
+        String command = requiredText(body, "Command");
+        boolean ownSession = !body.hasNonNull("Session");
+        ShellSession session = ownSession ? current.openSession() : session(body, response, callback);
+        if (session == null) {
+            return;
+        }
+        response.setStatus(HttpStatus.OK_200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-ndjson");
+        try (OutputStream out = Content.Sink.asOutputStream(response)) {
+            JsonLinesOutput lines = new JsonLinesOutput(json, out);
+            int exitCode = session.execute(command, lines.stream("stdout"), lines.stream("stderr"));
+            lines.exit(exitCode);
+        } finally {
+            if (ownSession) {
+                session.close();
+            }
+        }
+        callback.succeeded();
+    }
+
+    /** The session a request names, or {@code null} after answering 404. */
+    private ShellSession session(JsonNode body, Response response, Callback callback) throws BadRequest {
+        String id = requiredText(body, "Session");
+        ShellSession session = sessions.use(id);
+        if (session == null) {
+            error(response, callback, HttpStatus.NOT_FOUND_404, "no such shell session: " + id);
+        }
+        return session;
+    }
+
+    private JsonNode readJson(Request request) throws BadRequest {
+        String text;
+        try {
+            text = Content.Source.asString(request, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BadRequest("cannot read the request body: " + e.getMessage());
+        }
+        if (text.isBlank()) {
+            throw new BadRequest("the request needs a JSON body");
+        }
+        try {
+            JsonNode node = json.readTree(text);
+            if (!node.isObject()) {
+                throw new BadRequest("the request body must be a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw new BadRequest("invalid JSON in the request body: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    private static String requiredText(JsonNode body, String field) throws BadRequest {
+        JsonNode value = body.get(field);
+        if (value == null || !value.isTextual()) {
+            throw new BadRequest("\"" + field + "\" is required and must be a string");
+        }
+        return value.textValue();
+    }
+
+    private void sendJson(Response response, Callback callback, int status, JsonNode body) throws IOException {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        Content.Sink.write(response, true, json.writeValueAsString(body) + "\n", callback);
+    }
+
+    /** Docker's error shape: {@code {"message": ...}} with Content-Type exactly application/json. */
+    private void error(Response response, Callback callback, int status, String message) {
+        try {
+            sendJson(response, callback, status, json.createObjectNode().put("message", message));
+        } catch (IOException e) {
+            callback.failed(e);
+        }
+    }
+
+    void closeSessions() {
+        sessions.closeAll();
+    }
+
+    private static String architecture() {
+        String arch = System.getProperty("os.arch");
+        return switch (arch) {
+            case "amd64", "x86_64" -> "amd64";
+            case "aarch64" -> "arm64";
+            default -> arch;
+        };
+    }
+
+    private static String kernelVersion() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+        } catch (IOException e) {
+            return System.getProperty("os.version");
+        }
+    }
+
+    /** A request berth cannot act on; answered with 400 and the message. */
+    static final class BadRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadRequest(String message) {
+            super(message);
+        }
+    }
+}

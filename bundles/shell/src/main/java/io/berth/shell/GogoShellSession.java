@@ -1,0 +1,96 @@
+package io.berth.shell;
+
+import io.berth.spi.shell.ShellSession;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeSet;
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Converter;
+
+/**
+ * One Gogo session whose output goes, for each command, to the streams that
+ * command was given. Commands in one session run one at a time, as in a
+ * terminal.
+ */
+final class GogoShellSession implements ShellSession {
+
+    private final RedirectableOutputStream out = new RedirectableOutputStream();
+    private final RedirectableOutputStream err = new RedirectableOutputStream();
+    private final PrintStream console = new PrintStream(out, true, StandardCharsets.UTF_8);
+    private final PrintStream errors = new PrintStream(err, true, StandardCharsets.UTF_8);
+    private final CommandSession session;
+
+    GogoShellSession(CommandProcessor processor) {
+        this.session = processor.createSession(InputStream.nullInputStream(), console, errors);
+    }
+
+    @Override
+    public synchronized int execute(String commandLine, OutputStream stdout, OutputStream stderr) {
+        out.redirectTo(stdout);
+        err.redirectTo(stderr);
+        try {
+            Object result = session.execute(commandLine);
+            if (result != null) {
+                // What an interactive Gogo console shows for a command's return value.
+                console.println(session.format(result, Converter.INSPECT));
+            }
+            return 0;
+        } catch (Exception e) {
+            errors.println(describe(e));
+            return 1;
+        } finally {
+            console.flush();
+            errors.flush();
+            out.redirectTo(null);
+            err.redirectTo(null);
+        }
+    }
+
+    private static String describe(Exception e) {
+        String message = e.getMessage();
+        if (message == null || message.isBlank()) {
+            return e.getClass().getSimpleName();
+        }
+        return e.getClass().getSimpleName().equals("CommandNotFoundException") || e instanceof IllegalArgumentException
+                ? message
+                : e.getClass().getSimpleName() + ": " + message;
+    }
+
+    /**
+     * Completes the first word with the names of the registered commands,
+     * both {@code scope:function} and the bare {@code function}.
+     */
+    @Override
+    public synchronized List<String> complete(String line, int cursor) {
+        String head = line.substring(0, Math.max(0, Math.min(cursor, line.length())));
+        if (head.stripLeading().contains(" ")) {
+            return List.of();
+        }
+        String prefix = head.stripLeading();
+        TreeSet<String> candidates = new TreeSet<>();
+        Object commands = session.get(".commands");
+        if (commands instanceof Collection<?> names) {
+            for (Object name : names) {
+                String scoped = name.toString();
+                String bare = scoped.substring(scoped.indexOf(':') + 1);
+                for (String candidate : List.of(scoped, bare)) {
+                    if (candidate.startsWith(prefix)) {
+                        candidates.add(candidate);
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(candidates);
+    }
+
+    @Override
+    public void close() {
+        session.close();
+    }
+}

@@ -1,0 +1,25 @@
+package io.berth.spi.shell;
+
+import java.io.OutputStream;
+import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
+
+/** One operator's shell session. */
+@ProviderType
+public interface ShellSession extends AutoCloseable {
+
+    /**
+     * Runs one command line, writing what it prints to {@code out} and its
+     * errors to {@code err} as they happen.
+     *
+     * @return the exit status: 0 when the command succeeded, non-zero when it failed
+     */
+    int execute(String commandLine, OutputStream out, OutputStream err);
+
+    /** Candidates for completing the word that ends at {@code cursor} in {@code line}. */
+    List<String> complete(String line, int cursor);
+
+    /** Ends the session. */
+    @Override
+    void close();
+}

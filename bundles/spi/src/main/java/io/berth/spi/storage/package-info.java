@@ -1,0 +1,9 @@
+/**
+ * Storage drivers: image and container layers as a parent chain (moby's graphdriver shape).
+ */
+@Export
+@Version("1.0.0")
+package io.berth.spi.storage;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,178 @@
+package io.berth.storage.vfs;
+
+import io.berth.spi.driver.DriverStatus;
+import io.berth.spi.storage.LayerNotFoundException;
+import io.berth.spi.storage.StorageDriver;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The simplest storage driver: each layer is a full copy of its parent in a
+ * plain directory, {@code <root>/dir/<id>}. Copies are made with
+ * {@code cp -a --reflink=auto}, which keeps owners, modes, times, xattrs,
+ * device nodes and hard links, and shares blocks on filesystems that can
+ * (btrfs, xfs). Works on any filesystem; costs disk and time per layer.
+ */
+public final class VfsStorageDriver implements StorageDriver {
+
+    public static final String NAME = "vfs";
+    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
+    private final Path root;
+    private final Path layers;
+    /** Outstanding {@link #get} calls per layer; vfs needs no mount, but must refuse to remove a layer in use. */
+    private final Map<String, Integer> references = new ConcurrentHashMap<>();
+
+    public VfsStorageDriver(Path root) throws IOException {
+        this.root = root;
+        this.layers = root.resolve("dir");
+        Files.createDirectories(layers);
+    }
+
+    @Override
+    public DriverStatus status() {
+        try {
+            return DriverStatus.active(Map.of(
+                    "Root", root.toString(),
+                    "Backing Filesystem", Files.getFileStore(layers).type()));
+        } catch (IOException e) {
+            return DriverStatus.failed("cannot read " + layers + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void create(String id, String parent) throws IOException {
+        Path dir = layer(id);
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(dir.toString(), null, "layer " + id + " already exists");
+        }
+        Path staging = layers.resolve(".staging-" + id);
+        deleteTree(staging);
+        if (parent == null) {
+            Files.createDirectory(staging);
+            Files.setPosixFilePermissions(staging, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        } else {
+            Path from = existing(parent);
+            copyTree(from, staging);
+        }
+        // A layer appears whole or not at all: a crash mid-copy leaves only a staging folder.
+        Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Override
+    public void createReadWrite(String id, String parent) throws IOException {
+        create(id, parent);
+    }
+
+    @Override
+    public Path get(String id) throws IOException {
+        Path dir = existing(id);
+        references.merge(id, 1, Integer::sum);
+        return dir;
+    }
+
+    @Override
+    public void put(String id) throws IOException {
+        existing(id);
+        references.computeIfPresent(id, (key, count) -> count <= 1 ? null : count - 1);
+    }
+
+    @Override
+    public boolean exists(String id) {
+        return SAFE_ID.matcher(id).matches() && Files.isDirectory(layers.resolve(id), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    @Override
+    public void remove(String id) throws IOException {
+        Path dir = existing(id);
+        if (references.containsKey(id)) {
+            throw new IOException("layer " + id + " is in use (" + references.get(id) + " mounts)");
+        }
+        Path doomed = layers.resolve(".removing-" + id);
+        Files.move(dir, doomed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(doomed);
+    }
+
+    @Override
+    public long usage(String id) throws IOException {
+        Path dir = existing(id);
+        long[] bytes = {0};
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                bytes[0] += attrs.size();
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return bytes[0];
+    }
+
+    private Path layer(String id) {
+        if (id == null || !SAFE_ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("invalid layer id: " + id);
+        }
+        return layers.resolve(id);
+    }
+
+    private Path existing(String id) throws LayerNotFoundException {
+        Path dir = layer(id);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new LayerNotFoundException(id);
+        }
+        return dir;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        Process cp = new ProcessBuilder("cp", "-a", "--reflink=auto", "--", from.toString(), to.toString())
+                .redirectErrorStream(true).start();
+        String output;
+        try {
+            output = new String(cp.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!cp.waitFor(1, TimeUnit.HOURS)) {
+                cp.destroyForcibly();
+                throw new IOException("cp of " + from + " timed out");
+            }
+        } catch (InterruptedException e) {
+            cp.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while copying " + from, e);
+        }
+        if (cp.exitValue() != 0) {
+            deleteTree(to);
+            throw new IOException("copying layer " + from + " failed: " + output.trim());
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path directory, IOException e) throws IOException {
+                if (e != null) {
+                    throw e;
+                }
+                Files.delete(directory);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}
