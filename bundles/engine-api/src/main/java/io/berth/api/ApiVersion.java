@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import java.math.BigInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -48,10 +49,11 @@ final class ApiVersion {
         String[] left = a.split("\\.");
         String[] right = b.split("\\.");
         for (int i = 0; i < Math.max(left.length, right.length); i++) {
-            int l = i < left.length ? Integer.parseInt(left[i]) : 0;
-            int r = i < right.length ? Integer.parseInt(right[i]) : 0;
-            if (l != r) {
-                return Integer.compare(l, r);
+            // BigInteger: the digits come from the request path and may not fit in an int
+            BigInteger l = i < left.length ? new BigInteger(left[i]) : BigInteger.ZERO;
+            BigInteger r = i < right.length ? new BigInteger(right[i]) : BigInteger.ZERO;
+            if (!l.equals(r)) {
+                return l.compareTo(r);
             }
         }
         return 0;

@@ -1,10 +1,10 @@
 package io.berth.api;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.Executor;
@@ -21,20 +21,26 @@ import org.eclipse.jetty.util.thread.Scheduler;
 /**
  * A Jetty connector that serves a listening socket the kernel owns.
  *
- * <p>Jetty's own connectors bind their socket and close it when they stop.
- * This one only borrows it: it registers the channel with its selector to
- * accept connections and, when stopped, merely stops accepting. The kernel's
- * channel stays open, so while this bundle is updated new clients wait in the
- * socket's backlog and are served by the next version. The channel is never
- * accepted from in blocking mode: an acceptor thread interrupted while
- * blocked in {@code accept()} would close it.
+ * <p>Jetty's own connectors bind their socket and close it when they stop,
+ * and Jetty's selector closes any server channel registered with it when it
+ * shuts down. So this connector keeps the kernel's channel away from Jetty:
+ * its own accept thread waits on a private selector, accepts, and hands each
+ * connection to Jetty. Stopping closes only that private selector; the
+ * kernel's channel stays open, and clients that connect while this bundle is
+ * being updated wait in its backlog for the next version. The accept thread
+ * is never interrupted: an interrupt during {@code accept()} would close the
+ * channel.
  */
 final class KernelSocketConnector extends AbstractConnector {
+
+    private static final System.Logger LOG = System.getLogger("berth.api");
 
     private final ServerSocketChannel channel;
     private final String uri;
     private final SelectorManager selectors;
-    private Closeable acceptor;
+    private volatile boolean accepting;
+    private Selector acceptSelector;
+    private Thread acceptThread;
 
     KernelSocketConnector(Server server, HttpConnectionFactory http, ServerSocketChannel channel, String uri) {
         super(server, null, null, null, 0, http);
@@ -51,24 +57,52 @@ final class KernelSocketConnector extends AbstractConnector {
 
     @Override
     protected void doStart() throws Exception {
-        channel.configureBlocking(false);
         super.doStart();
-        acceptor = selectors.acceptor(channel);
+        channel.configureBlocking(false);
+        acceptSelector = Selector.open();
+        channel.register(acceptSelector, SelectionKey.OP_ACCEPT);
+        accepting = true;
+        acceptThread = new Thread(this::acceptLoop, "berth-api-accept " + uri);
+        acceptThread.setDaemon(true);
+        acceptThread.start();
     }
 
     @Override
     protected void doStop() throws Exception {
-        Closeable current = acceptor;
-        acceptor = null;
-        if (current != null) {
-            current.close(); // cancels the selection key; the channel itself stays open
-        }
+        accepting = false;
+        acceptSelector.wakeup();
+        acceptThread.join();
+        acceptSelector.close(); // deregisters the kernel's channel without closing it
         super.doStop();
+    }
+
+    private void acceptLoop() {
+        while (accepting) {
+            try {
+                acceptSelector.select();
+                acceptSelector.selectedKeys().clear();
+                SocketChannel socket;
+                while (accepting && (socket = channel.accept()) != null) {
+                    socket.configureBlocking(false);
+                    if (socket.supportedOptions().contains(StandardSocketOptions.TCP_NODELAY)) {
+                        socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    }
+                    selectors.accept(socket);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (accepting) {
+                    LOG.log(System.Logger.Level.WARNING, "accepting on " + uri + " failed", e);
+                }
+                if (!channel.isOpen()) {
+                    return;
+                }
+            }
+        }
     }
 
     @Override
     protected void accept(int acceptorId) {
-        throw new UnsupportedOperationException("connections are accepted by the selector");
+        throw new UnsupportedOperationException("connections are accepted by the connector's own thread");
     }
 
     @Override
@@ -85,16 +119,6 @@ final class KernelSocketConnector extends AbstractConnector {
 
         KernelSelectorManager(Executor executor, Scheduler scheduler) {
             super(executor, scheduler, 1);
-        }
-
-        @Override
-        protected void accepted(SelectableChannel accepted) throws IOException {
-            SocketChannel socket = (SocketChannel) accepted;
-            socket.configureBlocking(false);
-            if (socket.supportedOptions().contains(StandardSocketOptions.TCP_NODELAY)) {
-                socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            }
-            accept(socket);
         }
 
         @Override

@@ -1,33 +1,47 @@
 package io.berth.shell;
 
 import io.berth.spi.kernel.KernelProperties;
+import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Dictionary;
+import java.util.Enumeration;
 import java.util.List;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 
 /** Gogo commands in scope {@code berth} that describe the daemon itself. */
 @Component(service = BerthCommands.class, property = {
         "osgi.command.scope=berth",
         "osgi.command.function=info",
-        "osgi.command.function=drivers"})
+        "osgi.command.function=drivers",
+        "osgi.command.function=config"})
 public class BerthCommands {
 
     private final BundleContext context;
     private final ServiceComponentRuntime scr;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ConfigurationAdmin configurationAdmin;
 
     @Activate
     public BerthCommands(BundleContext context, @Reference ServiceComponentRuntime scr) {
@@ -43,6 +57,36 @@ public class BerthCommands {
     @Descriptor("list every storage, network and runtime driver with its status")
     public void drivers() throws InvalidSyntaxException {
         System.out.print(DriverTable.collect(context, scr).render());
+    }
+
+    @Descriptor("show the daemon configuration (daemon.json merged with berthd's flags) as the subsystems see it")
+    public void config() throws IOException, InvalidSyntaxException {
+        ConfigurationAdmin admin = configurationAdmin;
+        if (admin == null) {
+            throw new IllegalStateException("ConfigAdmin is not running");
+        }
+        Configuration[] found = admin.listConfigurations(
+                "(" + Constants.SERVICE_PID + "=" + KernelProperties.DAEMON_PID + ")");
+        if (found == null || found.length == 0) {
+            System.out.println("no daemon configuration (" + KernelProperties.DAEMON_PID + ") in ConfigAdmin");
+            return;
+        }
+        Dictionary<String, Object> properties = found[0].getProperties();
+        List<String> keys = new ArrayList<>();
+        for (Enumeration<String> names = properties.keys(); names.hasMoreElements(); ) {
+            String key = names.nextElement();
+            if (!key.startsWith("service.") && !key.startsWith("felix.")) {
+                keys.add(key);
+            }
+        }
+        keys.sort(null);
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"KEY", "VALUE"});
+        for (String key : keys) {
+            Object value = properties.get(key);
+            rows.add(new String[] {key, value instanceof Object[] array ? Arrays.toString(array) : String.valueOf(value)});
+        }
+        System.out.print(Table.render(rows));
     }
 
     String infoText() {

@@ -100,6 +100,7 @@ public final class VfsStorageDriver implements StorageDriver {
             throw new IOException("layer " + id + " is in use (" + references.get(id) + " mounts)");
         }
         Path doomed = layers.resolve(".removing-" + id);
+        deleteTree(doomed); // left by a removal of the same id that was killed half-way
         Files.move(dir, doomed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         deleteTree(doomed);
     }

@@ -1,0 +1,221 @@
+package io.berth.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemPackages;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import io.berth.spi.shell.CommandShell;
+import io.berth.spi.shell.ShellSession;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.stream.Collectors;
+import javax.inject.Inject;
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
+
+/**
+ * Boots Felix with exactly the bundles of the built {@code berth}
+ * distribution, in one framework for the whole class, and checks what the
+ * kernel cannot: every bundle starts, the berth commands answer, FileInstall
+ * hot-deploys, and the Engine API serves a socket it does not own — and
+ * leaves it open when it stops.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class BerthBundlesIT {
+
+    private static final String HOT_BUNDLE = "io.berth.itests.hotdeploy";
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private CommandProcessor commands;
+
+    @Inject
+    private CommandShell shell;
+
+    @Configuration
+    public Option[] configuration() throws IOException {
+        Path distribution = DistributionBundles.distribution();
+        Path root = Files.createTempDirectory("berth-itest-");
+        Path deploy = Files.createDirectories(root.resolve("deploy"));
+        String slf4j = System.getProperty("slf4j.version", "2.0.0");
+        List<Option> options = new ArrayList<>(DistributionBundles.provision(distribution));
+        options.add(junitBundles());
+        // As the kernel does: SLF4J comes from the class path, through the system bundle.
+        options.add(systemPackages("org.slf4j;version=" + slf4j, "org.slf4j.spi;version=" + slf4j,
+                "org.slf4j.event;version=" + slf4j, "org.slf4j.helpers;version=" + slf4j));
+        options.add(frameworkStartLevel(DistributionBundles.highestStartLevel(distribution) + 10));
+        options.add(frameworkProperty("berth.version").value("itest"));
+        options.add(frameworkProperty("berth.data-root").value(root.resolve("data").toString()));
+        options.add(frameworkProperty("berth.exec-root").value(root.resolve("exec").toString()));
+        options.add(frameworkProperty("berth.kernel.started").value(Long.toString(System.currentTimeMillis())));
+        options.add(frameworkProperty("felix.fileinstall.dir").value(deploy.toString()));
+        options.add(frameworkProperty("felix.fileinstall.poll").value("100"));
+        options.add(frameworkProperty("felix.fileinstall.noInitialDelay").value("true"));
+        options.add(frameworkProperty("felix.fileinstall.bundles.new.start").value("true"));
+        options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
+        options.add(frameworkProperty("gosh.home").value(distribution.toString()));
+        options.add(systemProperty("berth.itest.root").value(root.toString()));
+        return options.toArray(new Option[0]);
+    }
+
+    @Test
+    public void everyBundleOfTheDistributionIsActive() {
+        List<String> notActive = Arrays.stream(context.getBundles())
+                .filter(bundle -> bundle.getHeaders("").get(Constants.FRAGMENT_HOST) == null)
+                .filter(bundle -> bundle.getState() != Bundle.ACTIVE)
+                .map(bundle -> bundle.getSymbolicName() + " " + bundle.getVersion() + " state " + bundle.getState())
+                .collect(Collectors.toList());
+        assertTrue("bundles not active: " + notActive, notActive.isEmpty());
+        for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs")) {
+            assertTrue(subsystem + " is installed", Arrays.stream(context.getBundles())
+                    .anyMatch(bundle -> subsystem.equals(bundle.getSymbolicName())));
+        }
+    }
+
+    @Test
+    public void berthCommandsAreRegisteredAndAnswer() throws Exception {
+        for (String function : List.of("info", "drivers")) {
+            ServiceReference<?>[] refs = context.getServiceReferences((String) null,
+                    "(&(osgi.command.scope=berth)(osgi.command.function=" + function + "))");
+            assertNotNull("berth:" + function + " is registered", refs);
+        }
+        String info = gogo("berth:info");
+        assertTrue(info, info.startsWith("berth itest\n"));
+        for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs")) {
+            String row = info.lines().filter(line -> line.endsWith(" " + subsystem)).findFirst()
+                    .orElseThrow(() -> new AssertionError(subsystem + " missing from berth:info:\n" + info));
+            assertTrue(row, row.contains("Active"));
+        }
+        String drivers = gogo("berth:drivers");
+        assertTrue(drivers, drivers.lines().anyMatch(line -> line.matches("storage\\s+vfs\\s+\\S+\\s+ACTIVE.*")));
+    }
+
+    @Test
+    public void commandShellServiceRunsCommandsAndReportsFailures() {
+        try (ShellSession session = shell.openSession()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(0, session.execute("berth:drivers", out, err));
+            assertTrue(out.toString(StandardCharsets.UTF_8), out.toString(StandardCharsets.UTF_8).contains("vfs"));
+
+            out.reset();
+            assertEquals(1, session.execute("no-such-command", out, err));
+            assertTrue(err.toString(StandardCharsets.UTF_8),
+                    err.toString(StandardCharsets.UTF_8).contains("no-such-command"));
+
+            assertEquals(0, session.execute("greeting = hello", out, err));
+            out.reset();
+            assertEquals(0, session.execute("echo $greeting", out, err));
+            assertEquals("hello", out.toString(StandardCharsets.UTF_8).trim());
+            assertTrue(session.complete("berth:dr", 8).contains("berth:drivers"));
+        }
+    }
+
+    @Test
+    public void fileInstallInstallsUpdatesAndUninstallsADroppedBundle() throws Exception {
+        Path jar = Path.of(System.getProperty("berth.itest.root"), "deploy", "hotdeploy.jar");
+        TestBundles.write(jar, HOT_BUNDLE, "1.0.0");
+        Bundle installed = Await.until("the dropped bundle to start", this::hotBundle,
+                bundle -> bundle != null && bundle.getState() == Bundle.ACTIVE, this::hotBundleState);
+        long id = installed.getBundleId();
+
+        TestBundles.write(jar, HOT_BUNDLE, "2.0.0");
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 2000));
+        Bundle updated = Await.until("the replaced bundle to be updated in place", this::hotBundle,
+                bundle -> bundle != null && bundle.getVersion().getMajor() == 2 && bundle.getState() == Bundle.ACTIVE,
+                this::hotBundleState);
+        assertEquals("updated in place, same bundle id", id, updated.getBundleId());
+
+        Files.delete(jar);
+        Await.until("the deleted bundle to be uninstalled", this::hotBundle, bundle -> bundle == null,
+                this::hotBundleState);
+    }
+
+    @Test
+    public void engineApiServesAKernelSocketAndLeavesItOpenWhenStopped() throws Exception {
+        Path socket = Path.of(System.getProperty("berth.itest.root"), "api.sock");
+        try (ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.bind(UnixDomainSocketAddress.of(socket), 64);
+            Hashtable<String, Object> properties = new Hashtable<>();
+            properties.put("berth.listener.uri", "unix://" + socket);
+            ServiceRegistration<ServerSocketChannel> registration =
+                    context.registerService(ServerSocketChannel.class, channel, properties);
+            try {
+                assertTrue(Await.until("the API to answer /_ping", () -> UnixHttp.tryGet(socket, "/_ping"),
+                        response -> response.startsWith("HTTP/1.1 200"), () -> "no answer").endsWith("OK"));
+
+                Bundle api = Arrays.stream(context.getBundles())
+                        .filter(bundle -> "io.berth.engine-api".equals(bundle.getSymbolicName())).findFirst()
+                        .orElseThrow();
+                api.stop();
+                assertTrue("the kernel's socket stays open while the API bundle is stopped", channel.isOpen());
+                // A client that connects now waits in the backlog...
+                try (SocketChannel waiting = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                    UnixHttp.sendGet(waiting, "/_ping");
+                    api.start();
+                    // ...and is answered by the restarted bundle.
+                    String response = UnixHttp.readAll(waiting);
+                    assertTrue(response, response.startsWith("HTTP/1.1 200") && response.endsWith("OK"));
+                }
+            } finally {
+                registration.unregister();
+            }
+        }
+    }
+
+    private Bundle hotBundle() {
+        return Arrays.stream(context.getBundles()).filter(bundle -> HOT_BUNDLE.equals(bundle.getSymbolicName()))
+                .findFirst().orElse(null);
+    }
+
+    private String hotBundleState() {
+        Bundle bundle = hotBundle();
+        return bundle == null ? "not installed"
+                : "id " + bundle.getBundleId() + " version " + bundle.getVersion() + " state " + bundle.getState();
+    }
+
+    private String gogo(String command) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+        CommandSession session = commands.createSession(InputStream.nullInputStream(), print, print);
+        try {
+            session.execute(command);
+        } finally {
+            session.close();
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,43 @@
+package io.berth.itests;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a command line to completion, bounded in time, and keeps what it printed. */
+final class Commands {
+
+    record Result(int exitCode, String stdout, String stderr) {
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
+        }
+    }
+
+    private Commands() {
+    }
+
+    static Result run(String... command) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("berth-itest-out", ".txt");
+        Path err = Files.createTempFile("berth-itest-err", ".txt");
+        try {
+            Process process = new ProcessBuilder(List.of(command))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            if (!process.waitFor(Await.LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new AssertionError("gave up on " + String.join(" ", command) + " after "
+                        + Await.LIMIT.toSeconds() + " s");
+            }
+            return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+}

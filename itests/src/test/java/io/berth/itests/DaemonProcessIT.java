@@ -1,0 +1,215 @@
+package io.berth.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The assembled {@code berth} distribution as an operator runs it: berthd
+ * as a process, driven by curl, the docker CLI and berth-shell.
+ */
+class DaemonProcessIT {
+
+    private static final List<String> SUBSYSTEMS =
+            List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs");
+
+    @TempDir
+    static Path shared;
+
+    private static BerthDaemon daemon;
+
+    @BeforeAll
+    static void startDaemon() throws Exception {
+        Path config = shared.resolve("daemon.json");
+        Files.writeString(config, """
+                {
+                  "storage-driver": "vfs",
+                  "registry-mirrors": ["https://mirror.invalid"],
+                  "x-not-a-docker-key": true
+                }
+                """);
+        daemon = BerthDaemon.start(distribution(), shared.resolve("daemon"), "--config-file", config.toString());
+    }
+
+    @AfterAll
+    static void stopDaemon() throws Exception {
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    static Path distribution() {
+        return DistributionBundles.distribution();
+    }
+
+    @Test
+    void curlGetsOkFromPingOnASocketWithMode0660() throws Exception {
+        Commands.Result curl = Commands.run("curl", "-sS", "--unix-socket", daemon.socket.toString(), "http://berth/_ping");
+        assertEquals(0, curl.exitCode(), curl::toString);
+        assertEquals("OK", curl.stdout());
+        assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(daemon.socket)));
+        Path pidFile = daemon.root.resolve("exec/berthd.pid");
+        assertEquals(Long.toString(daemon.process.pid()), Files.readString(pidFile).trim());
+    }
+
+    @Test
+    void curlGetsDockersErrorShapeForAnUnknownPathAndATooNewVersion() throws Exception {
+        Commands.Result missing = Commands.run("curl", "-sS", "-i", "--unix-socket", daemon.socket.toString(),
+                "http://berth/v1.47/no/such/thing");
+        assertTrue(missing.stdout().startsWith("HTTP/1.1 404"), missing::toString);
+        assertTrue(missing.stdout().contains("Content-Type: application/json\r\n"), missing::toString);
+        assertTrue(missing.stdout().contains("{\"message\":\"page not found\"}"), missing::toString);
+        Commands.Result tooNew = Commands.run("curl", "-sS", "-i", "--unix-socket", daemon.socket.toString(),
+                "http://berth/v1.99/version");
+        assertTrue(tooNew.stdout().startsWith("HTTP/1.1 400"), tooNew::toString);
+        assertTrue(tooNew.stdout().contains("client version 1.99 is too new"), tooNew::toString);
+    }
+
+    @Test
+    void dockerCliTalksToBerth() throws Exception {
+        Path docker = Path.of("/usr/local/bin/docker");
+        assertTrue(Files.isExecutable(docker), "the docker CLI is expected at " + docker + " on these machines");
+        Commands.Result version = Commands.run(docker.toString(), "-H", "unix://" + daemon.socket, "version",
+                "--format", "{{.Server.APIVersion}} {{.Server.Os}}");
+        assertEquals(0, version.exitCode(), version::toString);
+        assertEquals("1.47 linux", version.stdout().trim());
+    }
+
+    @Test
+    void berthShellPrintsInfoWithEveryBundleActive() throws Exception {
+        Commands.Result info = daemon.shell("berth:info");
+        assertEquals(0, info.exitCode(), info::toString);
+        String text = info.stdout();
+        assertTrue(text.contains("Data root: " + daemon.root.resolve("data")), text);
+        assertTrue(text.contains("Exec root: " + daemon.root.resolve("exec")), text);
+        assertTrue(text.contains("Uptime:"), text);
+        Matcher bundles = Pattern.compile("Bundles:\\s+(\\d+) \\((\\d+) active\\)").matcher(text);
+        assertTrue(bundles.find(), text);
+        assertEquals(bundles.group(1), bundles.group(2), "every bundle is active:\n" + text);
+        for (String subsystem : SUBSYSTEMS) {
+            assertTrue(text.lines().anyMatch(line -> line.contains(" Active ") && line.endsWith(" " + subsystem)),
+                    subsystem + " active in:\n" + text);
+        }
+    }
+
+    @Test
+    void berthShellListsDriversAndStandardCommandsWork() throws Exception {
+        Commands.Result drivers = daemon.shell("berth:drivers");
+        assertEquals(0, drivers.exitCode(), drivers::toString);
+        assertTrue(drivers.stdout().lines().anyMatch(line -> line.matches("storage\\s+vfs\\s+\\S+\\s+ACTIVE.*")),
+                drivers::toString);
+        Commands.Result lb = daemon.shell("lb");
+        assertEquals(0, lb.exitCode(), lb::toString);
+        assertTrue(lb.stdout().contains("Apache Felix Declarative Services"), lb::toString);
+    }
+
+    @Test
+    void berthShellExitsNonZeroForAFailingCommand() throws Exception {
+        Commands.Result result = daemon.shell("no-such-command");
+        assertNotEquals(0, result.exitCode(), result::toString);
+        assertTrue(result.stderr().contains("no-such-command"), result::toString);
+    }
+
+    @Test
+    void daemonJsonReachesConfigAdminAndUnknownKeysAreWarnedAbout() throws Exception {
+        Commands.Result config = daemon.shell("berth:config");
+        assertEquals(0, config.exitCode(), config::toString);
+        assertTrue(config.stdout().lines().anyMatch(line -> line.matches("registry-mirrors\\s+\\[https://mirror.invalid]")),
+                config::toString);
+        assertTrue(config.stdout().lines().anyMatch(line -> line.matches("storage-driver\\s+vfs")), config::toString);
+        assertTrue(config.stdout().contains(daemon.root.resolve("data").toString()), config::toString);
+        assertTrue(daemon.logText().contains("x-not-a-docker-key"), daemon.logText());
+    }
+
+    @Test
+    void aSecondDaemonOnTheSameDataRootRefusesToStart(@TempDir Path other) throws Exception {
+        Commands.Result second = Commands.run(distribution().resolve("bin/berthd").toString(),
+                "--data-root", daemon.root.resolve("data").toString(),
+                "--exec-root", other.resolve("exec").toString(),
+                "-H", "unix://" + other.resolve("other.sock"));
+        assertNotEquals(0, second.exitCode(), second::toString);
+        assertTrue(second.stderr().contains("is in use by another berth daemon (pid " + daemon.process.pid() + ")"),
+                second::toString);
+        assertFalse(Files.exists(other.resolve("other.sock")), "the refused daemon bound no socket");
+        assertTrue(UnixHttp.get(daemon.socket, "/_ping").endsWith("OK"), "the first daemon still answers");
+    }
+
+    @Test
+    void aMalformedDaemonJsonIsRefusedWithFileLineAndReason(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("daemon.json");
+        Files.writeString(config, "{\n  \"data-root\": \"/tmp/x\"\n  \"log-level\": \"debug\"\n}\n");
+        Commands.Result result = Commands.run(distribution().resolve("bin/berthd").toString(),
+                "--config-file", config.toString(),
+                "--exec-root", dir.resolve("exec").toString(), "-H", "unix://" + dir.resolve("b.sock"));
+        assertNotEquals(0, result.exitCode(), result::toString);
+        assertTrue(result.stderr().contains(config.toString()), result::toString);
+        assertTrue(result.stderr().contains("line 3"), result::toString);
+        assertTrue(result.stderr().contains("was expecting comma"), result::toString);
+        assertFalse(Files.exists(dir.resolve("b.sock")));
+    }
+
+    @Test
+    void sigtermStopsTheDaemonCleanlyWithExitCodeZero(@TempDir Path dir) throws Exception {
+        BerthDaemon own = BerthDaemon.start(distribution(), dir.resolve("daemon"));
+        try {
+            assertEquals(0, own.terminate(), own::logText);
+            assertFalse(Files.exists(own.socket), "socket removed");
+            assertFalse(Files.exists(own.root.resolve("exec/berthd.pid")), "pid file removed");
+            String log = own.logText();
+            assertTrue(log.indexOf("stopping") < log.indexOf("berth stopped"), log);
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
+    void aBundleDroppedIntoDeployStartsAndGoesAwayWhenDeleted(@TempDir Path dir) throws Exception {
+        // A private copy of the distribution, so the build's deploy/ folder stays empty.
+        Path copy = dir.resolve("berth");
+        Commands.Result cp = Commands.run("cp", "-a", distribution().toString(), copy.toString());
+        assertEquals(0, cp.exitCode(), cp::toString);
+        try (BerthDaemon own = BerthDaemon.start(copy, dir.resolve("daemon"))) {
+            Path jar = copy.resolve("deploy/hello.jar");
+            TestBundles.write(jar, "io.berth.itests.hello", "1.0.0");
+            Await.until("the dropped bundle to be active", () -> lb(own),
+                    text -> text.lines().anyMatch(line -> line.contains("Active") && line.contains("io.berth.itests.hello (1.0.0)")),
+                    () -> lb(own));
+            Files.delete(jar);
+            Await.until("the deleted bundle to be gone", () -> lb(own), text -> !text.contains("io.berth.itests.hello") && text.contains("START LEVEL"),
+                    () -> lb(own));
+        }
+    }
+
+    private static String lb(BerthDaemon daemon) {
+        try {
+            return daemon.shell("lb -s").stdout();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    @Test
+    void theMinimalDistributionBootsToo(@TempDir Path dir) throws Exception {
+        Path minimal = Path.of(System.getProperty("berth.distribution.minimal"));
+        try (BerthDaemon own = BerthDaemon.start(minimal, dir.resolve("daemon"))) {
+            Commands.Result info = own.shell("berth:info");
+            assertEquals(0, info.exitCode(), info::toString);
+            for (String subsystem : SUBSYSTEMS) {
+                assertTrue(info.stdout().lines().anyMatch(line -> line.contains(" Active ") && line.endsWith(" " + subsystem)),
+                        subsystem + " in:\n" + info.stdout());
+            }
+        }
+    }
+}
