@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,8 +80,9 @@ class DaemonProcessIT {
 
     @Test
     void dockerCliTalksToBerth() throws Exception {
-        Path docker = Path.of("/usr/local/bin/docker");
-        assertTrue(Files.isExecutable(docker), "the docker CLI is expected at " + docker + " on these machines");
+        Path docker = Stream.of("/usr/local/bin/docker", "/usr/bin/docker").map(Path::of).filter(Files::isExecutable)
+                .findFirst().orElseThrow(() -> new AssertionError(
+                        "no docker CLI at /usr/local/bin/docker or /usr/bin/docker; this test drives berth with it"));
         Commands.Result version = Commands.run(docker.toString(), "-H", "unix://" + daemon.socket, "version",
                 "--format", "{{.Server.APIVersion}} {{.Server.Os}}");
         assertEquals(0, version.exitCode(), version::toString);
