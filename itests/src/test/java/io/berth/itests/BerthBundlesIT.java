@@ -9,6 +9,8 @@ import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.systemPackages;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
+import io.berth.spi.driver.Driver;
+import io.berth.spi.driver.DriverStatus;
 import io.berth.spi.shell.CommandShell;
 import io.berth.spi.shell.ShellSession;
 import java.io.ByteArrayOutputStream;
@@ -26,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import javax.inject.Inject;
 import org.apache.felix.service.command.CommandProcessor;
@@ -121,6 +124,58 @@ public class BerthBundlesIT {
         }
         String drivers = gogo("berth:drivers");
         assertTrue(drivers, drivers.lines().anyMatch(line -> line.matches("storage\\s+vfs\\s+\\S+\\s+ACTIVE.*")));
+    }
+
+    @Test
+    public void berthDriversShowsEveryOutcomeOfADriver() throws Exception {
+        // Unsupported: a registered driver that says why it cannot work here.
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(Driver.TYPE, "storage");
+        properties.put(Driver.NAME, "itest-unsupported");
+        ServiceRegistration<Driver> unsupported = context.registerService(Driver.class,
+                () -> DriverStatus.unsupported("no itest filesystem at data-root"), properties);
+        // Unconfigured and failed: driver components that never register a service.
+        Path root = Path.of(System.getProperty("berth.itest.root"));
+        Path jar = root.resolve("driver-components.jar");
+        TestBundles.write(jar, "io.berth.itests.drivercomponents", "1.0.0", Map.of(
+                "Service-Component", "OSGI-INF/*.xml",
+                "OSGI-INF/unconfigured.xml", component("itest-unconfigured", "require", "itest.NeverLoaded"),
+                "OSGI-INF/failing.xml", component("itest-failing", "optional", "java.lang.Void")));
+        Bundle components = context.installBundle(jar.toUri().toString());
+        try {
+            components.start();
+            String drivers = Await.until("berth:drivers to show the failing component", () -> gogoUnchecked("berth:drivers"),
+                    text -> text.contains("itest-failing"), () -> gogoUnchecked("berth:drivers"));
+            assertRow(drivers, "storage\\s+itest-unsupported\\s+\\S+\\s+UNSUPPORTED\\s+no itest filesystem at data-root");
+            assertRow(drivers, "storage\\s+itest-unconfigured\\s+1\\.0\\.0\\s+UNCONFIGURED\\s+needs configuration itest-unconfigured");
+            assertRow(drivers, "storage\\s+itest-failing\\s+1\\.0\\.0\\s+FAILED\\s+.+");
+            assertRow(drivers, "storage\\s+vfs\\s+\\S+\\s+ACTIVE");
+        } finally {
+            components.uninstall();
+            unsupported.unregister();
+        }
+    }
+
+    private static String component(String name, String configurationPolicy, String implementation) {
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<scr:component xmlns:scr=\"http://www.osgi.org/xmlns/scr/v1.4.0\" name=\"" + name + "\""
+                + " immediate=\"true\" configuration-policy=\"" + configurationPolicy + "\">\n"
+                + "  <implementation class=\"" + implementation + "\"/>\n"
+                + "  <property name=\"berth.driver.type\" value=\"storage\"/>\n"
+                + "  <property name=\"berth.driver.name\" value=\"" + name + "\"/>\n"
+                + "</scr:component>\n";
+    }
+
+    private static void assertRow(String table, String regex) {
+        assertTrue("no row matching " + regex + " in:\n" + table, table.lines().anyMatch(line -> line.matches(regex)));
+    }
+
+    private String gogoUnchecked(String command) {
+        try {
+            return gogo(command);
+        } catch (Exception e) {
+            return e.toString();
+        }
     }
 
     @Test
