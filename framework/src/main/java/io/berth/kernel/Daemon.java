@@ -18,7 +18,6 @@ import java.util.logging.Logger;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.FrameworkEvent;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 import sun.misc.Signal;
@@ -155,8 +154,8 @@ final class Daemon {
         for (Map.Entry<ListenAddress, ServerSocketChannel> entry : listeners.channels().entrySet()) {
             Hashtable<String, Object> properties = new Hashtable<>();
             properties.put(PROP_LISTENER_URI, entry.getKey().uri());
-            ServiceRegistration<ServerSocketChannel> unused =
-                    context.registerService(ServerSocketChannel.class, entry.getValue(), properties);
+            // Registered for the daemon's lifetime; the framework unregisters it when it stops.
+            context.registerService(ServerSocketChannel.class, entry.getValue(), properties);
         }
     }
 

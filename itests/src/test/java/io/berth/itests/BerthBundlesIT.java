@@ -72,6 +72,7 @@ public class BerthBundlesIT {
     public Option[] configuration() throws IOException {
         Path distribution = DistributionBundles.distribution();
         Path root = Files.createTempDirectory("berth-itest-");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> TestBundles.deleteTree(root)));
         Path deploy = Files.createDirectories(root.resolve("deploy"));
         String slf4j = System.getProperty("slf4j.version", "2.0.0");
         List<Option> options = new ArrayList<>(DistributionBundles.provision(distribution));

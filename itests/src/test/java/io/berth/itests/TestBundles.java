@@ -54,4 +54,13 @@ final class TestBundles {
         }
         Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
+
+    /** Removes a test directory and everything in it; best effort, for shutdown hooks. */
+    static void deleteTree(Path root) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // nothing more to do while the JVM exits
+        }
+    }
 }
