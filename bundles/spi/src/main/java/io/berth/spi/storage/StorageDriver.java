@@ -15,6 +15,10 @@ import org.osgi.annotation.versioning.ConsumerType;
  * as the container's root filesystem for as long as the container runs,
  * {@link #put} and {@link #remove} it afterwards.
  *
+ * <p>Mounts outlive the driver instance: a driver that is stopped leaves its
+ * mounts in place (containers keep running on them), and a new instance of it
+ * re-adopts them, with their reference counts, from its directory.
+ *
  * <p>Each driver owns {@code <data-root>/<name>/} and nothing else on disk. Ids
  * are opaque to the driver (the layer store uses chain ids for image layers).
  * Every method is safe to call from several threads.
@@ -50,11 +54,17 @@ public interface StorageDriver extends Driver {
     boolean exists(String id);
 
     /**
-     * Removes a layer. The caller guarantees that no layer uses it as its
-     * parent; a layer that is still mounted is refused.
+     * Removes a layer. A layer that is still mounted, or that another layer
+     * has as its parent, is refused.
      */
     void remove(String id) throws IOException;
 
     /** Disk space the layer's own content takes, in bytes (its parents not included). */
     long usage(String id) throws IOException;
+
+    /** The id of the layer's parent, or {@code null} for a base layer. */
+    String parent(String id) throws IOException;
+
+    /** What this driver can do beyond the basics. */
+    java.util.Set<StorageCapability> capabilities();
 }

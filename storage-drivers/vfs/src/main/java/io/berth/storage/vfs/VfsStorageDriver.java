@@ -3,7 +3,14 @@ package io.berth.storage.vfs;
 import io.berth.spi.driver.DriverStatus;
 import io.berth.spi.storage.LayerNotFoundException;
 import io.berth.spi.storage.StorageDriver;
+import io.berth.spi.storage.StorageCapability;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.stream.Stream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
@@ -31,13 +38,17 @@ public final class VfsStorageDriver implements StorageDriver {
 
     private final Path root;
     private final Path layers;
+    /** {@code parents/<id>} holds the id of the layer's parent (empty for a base layer). */
+    private final Path parents;
     /** Outstanding {@link #get} calls per layer; vfs needs no mount, but must refuse to remove a layer in use. */
     private final Map<String, Integer> references = new ConcurrentHashMap<>();
 
     public VfsStorageDriver(Path root) throws IOException {
         this.root = root;
         this.layers = root.resolve("dir");
+        this.parents = root.resolve("parents");
         Files.createDirectories(layers);
+        Files.createDirectories(parents);
     }
 
     @Override
@@ -67,6 +78,8 @@ public final class VfsStorageDriver implements StorageDriver {
             copyTree(from, staging);
         }
         // A layer appears whole or not at all: a crash mid-copy leaves only a staging folder.
+        // The parent record is written first, so a layer never exists without it.
+        writeAtomically(parents.resolve(id), parent == null ? "" : parent);
         Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
@@ -99,9 +112,14 @@ public final class VfsStorageDriver implements StorageDriver {
         if (references.containsKey(id)) {
             throw new IOException("layer " + id + " is in use (" + references.get(id) + " mounts)");
         }
+        String child = childOf(id);
+        if (child != null) {
+            throw new IOException("layer " + id + " is the parent of layer " + child);
+        }
         Path doomed = layers.resolve(".removing-" + id);
         deleteTree(doomed); // left by a removal of the same id that was killed half-way
         Files.move(dir, doomed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.deleteIfExists(parents.resolve(id));
         deleteTree(doomed);
     }
 
@@ -117,6 +135,51 @@ public final class VfsStorageDriver implements StorageDriver {
             }
         });
         return bytes[0];
+    }
+
+    @Override
+    public String parent(String id) throws IOException {
+        existing(id);
+        Path record = parents.resolve(id);
+        String parent = Files.exists(record) ? Files.readString(record, StandardCharsets.UTF_8).trim() : "";
+        return parent.isEmpty() ? null : parent;
+    }
+
+    @Override
+    public Set<StorageCapability> capabilities() {
+        // cp -a keeps every xattr and device node when it runs as root.
+        return isRoot() ? EnumSet.of(StorageCapability.PRIVILEGED_XATTRS, StorageCapability.DEVICE_NODES)
+                : EnumSet.noneOf(StorageCapability.class);
+    }
+
+    private static boolean isRoot() {
+        try {
+            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /** Some layer whose parent is {@code id}, or {@code null}. */
+    private String childOf(String id) throws IOException {
+        try (Stream<Path> records = Files.list(parents)) {
+            for (Path record : (Iterable<Path>) records::iterator) {
+                if (id.equals(Files.readString(record, StandardCharsets.UTF_8).trim())) {
+                    return record.getFileName().toString();
+                }
+            }
+        }
+        return null;
+    }
+
+    private static void writeAtomically(Path file, String content) throws IOException {
+        Path temp = file.resolveSibling(".tmp-" + file.getFileName());
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            channel.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
+            channel.force(true);
+        }
+        Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private Path layer(String id) {
