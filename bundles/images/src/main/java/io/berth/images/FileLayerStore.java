@@ -1,0 +1,304 @@
+package io.berth.images;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.spi.images.Layer;
+import io.berth.spi.images.LayerStore;
+import io.berth.spi.storage.DiffDriver;
+import io.berth.spi.storage.StorageDriver;
+import io.berth.storage.archive.NaiveDiffDriver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The layer store on disk: {@code <root>/<chain id hex>/layer.json} per layer,
+ * written atomically. A layer's content lives in a storage driver under a
+ * random "cache id" (as in Docker's layer database), so a layer can be
+ * unpacked before its digest is known and moved to another driver later.
+ * A child layer holds one reference on its parent.
+ */
+public final class FileLayerStore implements LayerStore {
+
+    private static final System.Logger LOG = System.getLogger("berth.images");
+    private static final Pattern CHAIN_ID = Pattern.compile("sha256:[0-9a-f]{64}");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** What layer.json holds. */
+    record StoredLayer(String chainId, String diffId, String parent, String driver, String cacheId, long size,
+                       int references) {
+        Layer toLayer() {
+            return new Layer(chainId, diffId, parent, driver, size, references);
+        }
+
+        StoredLayer withReferences(int count) {
+            return new StoredLayer(chainId, diffId, parent, driver, cacheId, size, count);
+        }
+    }
+
+    private final Path root;
+    private final StorageDrivers drivers;
+    private final Supplier<Optional<String>> configuredDriver;
+    private volatile String runtimeDriver;
+
+    /**
+     * @param root             the store's directory
+     * @param drivers          the registered storage drivers
+     * @param configuredDriver {@code storage-driver} from daemon.json, if set
+     */
+    public FileLayerStore(Path root, StorageDrivers drivers, Supplier<Optional<String>> configuredDriver)
+            throws IOException {
+        this.root = Files.createDirectories(root);
+        this.drivers = drivers;
+        this.configuredDriver = configuredDriver;
+    }
+
+    @Override
+    public synchronized Layer register(InputStream tar, String parentChainId) throws IOException {
+        StoredLayer parent = parentChainId == null ? null : require(parentChainId);
+        // A chain stays in one driver: a child goes where its parent is.
+        String driverName = parent == null ? currentDriver() : parent.driver();
+        DiffDriver driver = driver(driverName);
+        String cacheId = newCacheId();
+        String parentCacheId = parent == null ? null : parent.cacheId();
+        driver.create(cacheId, parentCacheId);
+        String diffId;
+        long size;
+        try {
+            DigestInputStream digesting = new DigestInputStream(tar, sha256());
+            size = driver.applyDiff(cacheId, parentCacheId, digesting);
+            digesting.transferTo(OutputStream.nullOutputStream()); // the tar's end padding counts too
+            diffId = "sha256:" + HexFormat.of().formatHex(digesting.getMessageDigest().digest());
+        } catch (IOException | RuntimeException e) {
+            removeQuietly(driver, cacheId);
+            throw e;
+        }
+        String chainId = parent == null ? diffId : "sha256:" + sha256Hex(parent.chainId() + " " + diffId);
+        StoredLayer existing = read(chainId);
+        if (existing != null) {
+            driver.remove(cacheId);
+            StoredLayer again = existing.withReferences(existing.references() + 1);
+            write(again);
+            return again.toLayer();
+        }
+        if (parent != null) {
+            write(parent.withReferences(parent.references() + 1));
+        }
+        StoredLayer created = new StoredLayer(chainId, diffId, parentChainId, driverName, cacheId, size, 1);
+        write(created);
+        return created.toLayer();
+    }
+
+    @Override
+    public synchronized Layer get(String chainId) throws IOException {
+        StoredLayer layer = read(chainId);
+        return layer == null ? null : layer.toLayer();
+    }
+
+    @Override
+    public synchronized List<Layer> layers() throws IOException {
+        return stored().stream().map(StoredLayer::toLayer).toList();
+    }
+
+    @Override
+    public synchronized void release(String chainId) throws IOException {
+        StoredLayer layer = require(chainId);
+        while (layer != null) {
+            if (layer.references() > 1) {
+                write(layer.withReferences(layer.references() - 1));
+                return;
+            }
+            StorageDriver driver = drivers.byName(layer.driver());
+            if (driver == null) {
+                throw new IOException("layer " + layer.chainId() + " is in storage driver " + layer.driver()
+                        + ", which is not running");
+            }
+            driver.remove(layer.cacheId());
+            Files.delete(file(layer.chainId()));
+            Files.delete(file(layer.chainId()).getParent());
+            // The removed layer held one reference on its parent.
+            layer = layer.parent() == null ? null : require(layer.parent());
+        }
+    }
+
+    @Override
+    public String currentDriver() {
+        Optional<String> chosen = Optional.ofNullable(runtimeDriver).or(configuredDriver);
+        Set<String> withLayers = new TreeSet<>();
+        try {
+            stored().forEach(layer -> withLayers.add(layer.driver()));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the layer store at " + root + ": " + e.getMessage(), e);
+        }
+        return DriverChoice.choose(chosen.filter(name -> !name.isBlank()), drivers.activeNames(), withLayers);
+    }
+
+    @Override
+    public void useDriver(String name) {
+        if (!drivers.activeNames().contains(name)) {
+            throw new IllegalArgumentException("storage driver " + name + " is not active (active: "
+                    + new TreeSet<>(drivers.activeNames()) + ")");
+        }
+        runtimeDriver = name;
+        LOG.log(System.Logger.Level.INFO, "new layers now go to storage driver " + name);
+    }
+
+    @Override
+    public synchronized int migrate(String name) throws IOException {
+        DiffDriver target = driver(name);
+        List<StoredLayer> moved = new ArrayList<>();
+        Map<String, String> newCacheIds = new HashMap<>();
+        for (StoredLayer layer : stored()) { // parents before children
+            if (layer.driver().equals(name)) {
+                newCacheIds.put(layer.chainId(), layer.cacheId());
+                continue;
+            }
+            DiffDriver source = driver(layer.driver());
+            String parentCacheId = layer.parent() == null ? null : newCacheIds.get(layer.parent());
+            String sourceParent = layer.parent() == null ? null : require(layer.parent()).cacheId();
+            String cacheId = newCacheId();
+            target.create(cacheId, parentCacheId);
+            try (InputStream diff = source.diff(layer.cacheId(), sourceParent)) {
+                target.applyDiff(cacheId, parentCacheId, diff);
+            } catch (IOException | RuntimeException e) {
+                removeQuietly(target, cacheId);
+                throw new IOException("moving layer " + layer.chainId() + " to " + name + " failed: " + e.getMessage(), e);
+            }
+            newCacheIds.put(layer.chainId(), cacheId);
+            moved.add(layer);
+        }
+        // Record the new homes, then remove the old copies, children first.
+        for (StoredLayer layer : moved) {
+            StoredLayer current = require(layer.chainId());
+            write(new StoredLayer(current.chainId(), current.diffId(), current.parent(), name,
+                    newCacheIds.get(layer.chainId()), current.size(), current.references()));
+        }
+        for (int i = moved.size() - 1; i >= 0; i--) {
+            StoredLayer old = moved.get(i);
+            StorageDriver source = drivers.byName(old.driver());
+            try {
+                source.remove(old.cacheId());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "old copy " + old.cacheId() + " of layer " + old.chainId()
+                        + " in " + old.driver() + " stays: " + e.getMessage());
+            }
+        }
+        return moved.size();
+    }
+
+    private DiffDriver driver(String name) throws IOException {
+        StorageDriver driver = drivers.byName(name);
+        if (driver == null) {
+            throw new IOException("storage driver " + name + " is not running");
+        }
+        return NaiveDiffDriver.of(driver);
+    }
+
+    private StoredLayer require(String chainId) throws IOException {
+        StoredLayer layer = read(chainId);
+        if (layer == null) {
+            throw new IOException("layer " + chainId + " does not exist");
+        }
+        return layer;
+    }
+
+    private StoredLayer read(String chainId) throws IOException {
+        if (!CHAIN_ID.matcher(chainId).matches()) {
+            throw new IllegalArgumentException("invalid chain id: " + chainId);
+        }
+        Path file = file(chainId);
+        return Files.exists(file) ? JSON.readValue(file.toFile(), StoredLayer.class) : null;
+    }
+
+    /** Every layer, parents before children. */
+    private List<StoredLayer> stored() throws IOException {
+        Map<String, StoredLayer> byChain = new HashMap<>();
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path dir : (Iterable<Path>) dirs::iterator) {
+                Path file = dir.resolve("layer.json");
+                if (Files.exists(file)) {
+                    StoredLayer layer = JSON.readValue(file.toFile(), StoredLayer.class);
+                    byChain.put(layer.chainId(), layer);
+                }
+            }
+        }
+        Map<String, Integer> depth = new HashMap<>();
+        for (StoredLayer layer : byChain.values()) {
+            int d = 0;
+            for (String p = layer.parent(); p != null && byChain.containsKey(p); p = byChain.get(p).parent()) {
+                d++;
+            }
+            depth.put(layer.chainId(), d);
+        }
+        List<StoredLayer> ordered = new ArrayList<>(byChain.values());
+        ordered.sort(Comparator.comparing((StoredLayer l) -> depth.get(l.chainId())).thenComparing(StoredLayer::chainId));
+        return ordered;
+    }
+
+    private void write(StoredLayer layer) throws IOException {
+        Path file = file(layer.chainId());
+        Files.createDirectories(file.getParent());
+        Path temp = file.resolveSibling("layer.json.tmp");
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            channel.write(ByteBuffer.wrap(JSON.writeValueAsBytes(layer)));
+            channel.force(true);
+        }
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private Path file(String chainId) {
+        return root.resolve(chainId.substring("sha256:".length())).resolve("layer.json");
+    }
+
+    private static void removeQuietly(StorageDriver driver, String cacheId) {
+        try {
+            if (driver.exists(cacheId)) {
+                driver.remove(cacheId);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot remove unfinished layer " + cacheId + ": " + e.getMessage());
+        }
+    }
+
+    private static String newCacheId() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String sha256Hex(String text) {
+        return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+}

@@ -1,0 +1,177 @@
+package io.berth.images;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.spi.images.Layer;
+import io.berth.spi.storage.StorageDriver;
+import io.berth.storage.vfs.VfsStorageDriver;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The layer store with two real vfs drivers (named vfs and vfs2) standing in for any two drivers. */
+class FileLayerStoreTest {
+
+    @TempDir
+    Path temp;
+
+    private final Map<String, StorageDriver> drivers = new TreeMap<>();
+    private FileLayerStore store;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        drivers.put("vfs", new VfsStorageDriver(temp.resolve("vfs")));
+        drivers.put("vfs2", new VfsStorageDriver(temp.resolve("vfs2")));
+        store = new FileLayerStore(temp.resolve("layers"), new StorageDrivers() {
+            @Override
+            public StorageDriver byName(String name) {
+                return drivers.get(name);
+            }
+
+            @Override
+            public Set<String> activeNames() {
+                return drivers.keySet();
+            }
+        }, () -> Optional.of("vfs"));
+    }
+
+    @Test
+    void aLayerIsKeyedByItsChainIdAndUnpackedInTheCurrentDriver() throws Exception {
+        byte[] baseTar = tar(Map.of("etc/hello", "hello"));
+        Layer base = store.register(new ByteArrayInputStream(baseTar), null);
+        assertEquals("sha256:" + sha256(baseTar), base.diffId());
+        assertEquals(base.diffId(), base.chainId(), "a base layer's chain id is its diff id");
+        assertEquals("vfs", base.driver());
+
+        byte[] childTar = tar(Map.of("etc/child", "child"));
+        Layer child = store.register(new ByteArrayInputStream(childTar), base.chainId());
+        assertEquals("sha256:" + sha256(base.chainId() + " " + child.diffId()), child.chainId());
+        assertEquals(base.chainId(), child.parent());
+        assertEquals(2, store.get(base.chainId()).references(), "the child holds a reference on its parent");
+        assertEquals(2, store.layers().size());
+        assertEquals(base.chainId(), store.layers().get(0).chainId(), "parents first");
+    }
+
+    @Test
+    void registeringTheSameLayerAgainTakesAReferenceAndUnpacksNothing() throws Exception {
+        byte[] baseTar = tar(Map.of("a", "a"));
+        Layer first = store.register(new ByteArrayInputStream(baseTar), null);
+        Layer second = store.register(new ByteArrayInputStream(baseTar), null);
+        assertEquals(first.chainId(), second.chainId());
+        assertEquals(2, second.references());
+        try (var dirs = Files.list(temp.resolve("vfs/dir"))) {
+            assertEquals(1, dirs.count(), "one copy in the driver");
+        }
+    }
+
+    @Test
+    void aLayerGoesAwayOnlyWhenUnreferenced() throws Exception {
+        Layer base = store.register(new ByteArrayInputStream(tar(Map.of("a", "a"))), null);
+        Layer child = store.register(new ByteArrayInputStream(tar(Map.of("b", "b"))), base.chainId());
+        store.release(base.chainId()); // the image's reference; the child still holds one
+        assertEquals(1, store.get(base.chainId()).references());
+        store.release(child.chainId()); // removes the child, and with it its reference on the parent
+        assertNull(store.get(child.chainId()));
+        assertNull(store.get(base.chainId()));
+        try (var dirs = Files.list(temp.resolve("vfs/dir"))) {
+            assertEquals(0, dirs.count(), "the driver holds nothing any more");
+        }
+    }
+
+    @Test
+    void aHostileLayerIsRefusedAndLeavesNothingBehind() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            TarArchiveEntry entry = new TarArchiveEntry("../../escape", true);
+            entry.setSize(1);
+            tar.putArchiveEntry(entry);
+            tar.write('x');
+            tar.closeArchiveEntry();
+        }
+        assertThrows(IOException.class, () -> store.register(new ByteArrayInputStream(bytes.toByteArray()), null));
+        assertTrue(store.layers().isEmpty());
+        try (var dirs = Files.list(temp.resolve("vfs/dir"))) {
+            assertEquals(0, dirs.count());
+        }
+        assertFalse(Files.exists(temp.resolve("escape")));
+    }
+
+    @Test
+    void switchingDriversSendsNewChainsThereAndMigrationMovesTheRest() throws Exception {
+        Layer base = store.register(new ByteArrayInputStream(tar(Map.of("etc/base", "base"))), null);
+        Layer child = store.register(new ByteArrayInputStream(tar(Map.of("etc/child", "child"))), base.chainId());
+
+        store.useDriver("vfs2");
+        assertEquals("vfs2", store.currentDriver());
+        Layer other = store.register(new ByteArrayInputStream(tar(Map.of("x", "x"))), null);
+        assertEquals("vfs2", other.driver());
+        Layer grandchild = store.register(new ByteArrayInputStream(tar(Map.of("etc/gc", "gc"))), child.chainId());
+        assertEquals("vfs", grandchild.driver(), "a chain stays in the driver of its parent until migrated");
+
+        assertEquals(3, store.migrate("vfs2"));
+        for (Layer layer : store.layers()) {
+            assertEquals("vfs2", layer.driver(), layer.chainId());
+        }
+        try (var dirs = Files.list(temp.resolve("vfs/dir"))) {
+            assertEquals(0, dirs.count(), "the old copies are gone");
+        }
+        // The moved chain still shows every layer's files in the new driver.
+        StorageDriver vfs2 = drivers.get("vfs2");
+        String top = cacheIdOf(grandchild.chainId());
+        Path view = vfs2.get(top);
+        try {
+            assertEquals("base", Files.readString(view.resolve("etc/base")));
+            assertEquals("child", Files.readString(view.resolve("etc/child")));
+            assertEquals("gc", Files.readString(view.resolve("etc/gc")));
+        } finally {
+            vfs2.put(top);
+        }
+    }
+
+    private String cacheIdOf(String chainId) throws IOException {
+        String json = Files.readString(temp.resolve("layers").resolve(chainId.substring(7)).resolve("layer.json"));
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("cacheId").asText();
+    }
+
+    private static byte[] tar(Map<String, String> files) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            for (Map.Entry<String, String> file : new TreeMap<>(files).entrySet()) {
+                byte[] content = file.getValue().getBytes(StandardCharsets.UTF_8);
+                TarArchiveEntry entry = new TarArchiveEntry(file.getKey());
+                entry.setSize(content.length);
+                entry.setMode(0100644);
+                tar.putArchiveEntry(entry);
+                tar.write(content);
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    private static String sha256(String text) throws Exception {
+        return sha256(text.getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,53 @@
+package io.berth.spi.images;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Image layers keyed by chain id, each recorded with the storage driver that
+ * holds it. Layers are reference counted: {@link #register} takes a
+ * reference, {@link #release} drops one, and a layer goes away only when
+ * nothing references it and no other layer is built on it.
+ */
+@ProviderType
+public interface LayerStore {
+
+    /**
+     * Stores a layer from its uncompressed tar on top of {@code parentChainId}
+     * (or as a base layer when {@code null}), with the storage driver in use
+     * for new layers. Registering a layer that exists takes another reference
+     * and does not unpack it again.
+     */
+    Layer register(InputStream tar, String parentChainId) throws IOException;
+
+    /** The layer with this chain id, or {@code null}. */
+    Layer get(String chainId) throws IOException;
+
+    /** Every layer, base layers first. */
+    List<Layer> layers() throws IOException;
+
+    /** Drops one reference; the last one removes the layer unless another layer is built on it. */
+    void release(String chainId) throws IOException;
+
+    /** The storage driver new layers go to. */
+    String currentDriver();
+
+    /**
+     * Sends new layers (and new containers) to another driver from now on;
+     * existing layers stay where they are.
+     *
+     * @throws IllegalArgumentException if no active driver has that name
+     */
+    void useDriver(String name);
+
+    /**
+     * Re-creates every layer that is not in driver {@code name} there, from the
+     * layer's content in the driver that holds it, and records the new place.
+     * The old copies are removed once nothing uses them.
+     *
+     * @return how many layers were moved
+     */
+    int migrate(String name) throws IOException;
+}

@@ -1,0 +1,243 @@
+package io.berth.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotSame;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemPackages;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import io.berth.spi.driver.Driver;
+import io.berth.spi.images.Layer;
+import io.berth.spi.images.LayerStore;
+import io.berth.spi.storage.StorageDriver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarInputStream;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+import javax.inject.Inject;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.Version;
+
+/**
+ * Live upgrade of a storage driver: layers are mounted through overlay2, the
+ * overlay2 bundle is updated to a newer build, and the mounts keep working
+ * and belong to the new driver instance.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class StorageDriverUpdateIT {
+
+    @Inject
+    private BundleContext context;
+
+    @Configuration
+    public Option[] configuration() throws IOException {
+        Path distribution = DistributionBundles.distribution();
+        Path root = Files.createTempDirectory("berth-itest-update-");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> TestBundles.deleteTree(root)));
+        String slf4j = System.getProperty("slf4j.version", "2.0.0");
+        List<Option> options = new ArrayList<>(DistributionBundles.provision(distribution));
+        options.add(junitBundles());
+        options.add(systemPackages("org.slf4j;version=" + slf4j, "org.slf4j.spi;version=" + slf4j,
+                "org.slf4j.event;version=" + slf4j, "org.slf4j.helpers;version=" + slf4j));
+        options.add(frameworkStartLevel(DistributionBundles.highestStartLevel(distribution) + 10));
+        options.add(frameworkProperty("berth.version").value("itest"));
+        options.add(frameworkProperty("berth.data-root").value(root.resolve("data").toString()));
+        options.add(frameworkProperty("berth.exec-root").value(root.resolve("exec").toString()));
+        options.add(frameworkProperty("felix.fileinstall.dir").value(Files.createDirectories(root.resolve("deploy")).toString()));
+        options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
+        options.add(frameworkProperty("gosh.home").value(distribution.toString()));
+        options.add(systemProperty("berth.itest.root").value(root.toString()));
+        options.add(systemProperty("berth.itest.overlay.jar").value(overlayJar(distribution).toString()));
+        return options.toArray(new Option[0]);
+    }
+
+    private static Path overlayJar(Path distribution) throws IOException {
+        try (Stream<Path> jars = Files.list(distribution.resolve("system/20"))) {
+            return jars.filter(jar -> jar.getFileName().toString().startsWith("storage-overlayfs-")).findFirst()
+                    .orElseThrow(() -> new IOException("no overlay2 bundle in " + distribution.resolve("system/20")));
+        }
+    }
+
+    @Test
+    public void mountsSurviveAnUpdateOfTheOverlayBundleAndBelongToTheNewInstance() throws Exception {
+        StorageDriver before = overlay();
+        assertTrue("overlay2 is active here: " + before.status(), before.status().isActive());
+        before.create("base", null);
+        Path baseView = before.get("base");
+        Files.writeString(baseView.resolve("from-base"), "base");
+        before.put("base");
+        before.createReadWrite("container", "base");
+        Path mounted = before.get("container");
+        Files.writeString(mounted.resolve("before-update"), "written before");
+        assertTrue(isMountPoint(mounted));
+
+        Bundle bundle = bundleOf("io.berth.storage-overlayfs");
+        Version oldVersion = bundle.getVersion();
+        Path newer = Path.of(System.getProperty("berth.itest.root"), "storage-overlayfs-newer.jar");
+        withVersion(Path.of(System.getProperty("berth.itest.overlay.jar")), newer, nextVersion(oldVersion));
+        try (InputStream in = Files.newInputStream(newer)) {
+            bundle.update(in);
+        }
+        assertTrue("updated to a newer version", bundle.getVersion().compareTo(oldVersion) > 0);
+
+        StorageDriver after = Await.until("the new overlay2 instance", this::overlayOrNull,
+                driver -> driver != null && driver != before, () -> "not registered");
+        assertNotSame(before, after);
+        // The container's mount was never taken down: it reads and writes as before.
+        assertTrue("still mounted", isMountPoint(mounted));
+        assertEquals("written before", Files.readString(mounted.resolve("before-update")));
+        assertEquals("base", Files.readString(mounted.resolve("from-base")));
+        Files.writeString(mounted.resolve("after-update"), "written after");
+        // The new instance owns it: another get shares the mount, and the last put unmounts it.
+        assertEquals(mounted, after.get("container"));
+        after.put("container");
+        assertTrue(isMountPoint(mounted));
+        after.put("container");
+        assertFalse("the new instance unmounted it", isMountPoint(mounted));
+        assertEquals("written after", read(after, "container", "after-update"));
+        after.remove("container");
+        after.remove("base");
+    }
+
+    @Test
+    public void theLayerStoreSwitchesDriversAtRuntimeAndMigratesLayers() throws Exception {
+        LayerStore store = service(LayerStore.class);
+        store.useDriver("overlay2");
+        Layer base = store.register(new ByteArrayInputStream(tar("etc/base", "base")), null);
+        Layer child = store.register(new ByteArrayInputStream(tar("etc/child", "child")), base.chainId());
+        assertEquals("overlay2", base.driver());
+        assertEquals("overlay2", child.driver());
+
+        String output = gogo("berth:storage-use vfs") + gogo("berth:storage-migrate vfs") + gogo("berth:layers");
+        assertTrue(output, output.contains("moved 2 layer(s) to storage driver vfs"));
+        assertTrue(output, output.contains("New layers go to: vfs"));
+        for (Layer layer : store.layers()) {
+            assertEquals(layer.chainId(), "vfs", layer.driver());
+        }
+        Layer third = store.register(new ByteArrayInputStream(tar("etc/third", "third")), child.chainId());
+        assertEquals("vfs", third.driver());
+        store.release(third.chainId());
+        store.release(child.chainId());
+        store.release(base.chainId());
+        assertTrue(store.layers().isEmpty());
+    }
+
+    private String gogo(String command) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream print = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+        CommandSession session = service(CommandProcessor.class).createSession(InputStream.nullInputStream(), print, print);
+        try {
+            session.execute(command);
+        } finally {
+            session.close();
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private <T> T service(Class<T> type) {
+        ServiceReference<T> ref = context.getServiceReference(type);
+        if (ref == null) {
+            throw new AssertionError("no " + type.getName() + " service");
+        }
+        return context.getService(ref);
+    }
+
+    private static byte[] tar(String name, String content) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            byte[] data = content.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            TarArchiveEntry entry = new TarArchiveEntry(name);
+            entry.setSize(data.length);
+            tar.putArchiveEntry(entry);
+            tar.write(data);
+            tar.closeArchiveEntry();
+        }
+        return bytes.toByteArray();
+    }
+
+    private StorageDriver overlay() {
+        StorageDriver driver = overlayOrNull();
+        if (driver == null) {
+            throw new AssertionError("no overlay2 storage driver registered");
+        }
+        return driver;
+    }
+
+    private StorageDriver overlayOrNull() {
+        try {
+            Collection<ServiceReference<StorageDriver>> refs = context.getServiceReferences(StorageDriver.class,
+                    "(" + Driver.NAME + "=overlay2)");
+            return refs.isEmpty() ? null : context.getService(refs.iterator().next());
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Bundle bundleOf(String symbolicName) {
+        return Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst()
+                .orElseThrow(() -> new AssertionError(symbolicName + " is not installed"));
+    }
+
+    private static String read(StorageDriver driver, String id, String file) throws IOException {
+        Path view = driver.get(id);
+        try {
+            return Files.readString(view.resolve(file));
+        } finally {
+            driver.put(id);
+        }
+    }
+
+    private static boolean isMountPoint(Path path) throws IOException {
+        String wanted = path.toAbsolutePath().normalize().toString();
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .map(line -> line.split(" ")[4]).anyMatch(wanted::equals);
+    }
+
+    private static Version nextVersion(Version version) {
+        return new Version(version.getMajor(), version.getMinor(), version.getMicro() + 1, "itest");
+    }
+
+    /** The same bundle with a higher Bundle-Version: what a newer build of it looks like to the framework. */
+    private static void withVersion(Path jar, Path target, Version version) throws IOException {
+        try (JarInputStream in = new JarInputStream(Files.newInputStream(jar))) {
+            Manifest manifest = new Manifest(in.getManifest());
+            manifest.getMainAttributes().putValue("Bundle-Version", version.toString());
+            try (OutputStream file = Files.newOutputStream(target); JarOutputStream out = new JarOutputStream(file, manifest)) {
+                for (JarEntry entry = in.getNextJarEntry(); entry != null; entry = in.getNextJarEntry()) {
+                    out.putNextEntry(new JarEntry(entry.getName()));
+                    in.transferTo(out);
+                    out.closeEntry();
+                }
+            }
+        }
+    }
+}
