@@ -108,6 +108,7 @@ final class Daemon {
             framework.init();
             BundleContext context = framework.getBundleContext();
             context.addFrameworkListener(Daemon::logFrameworkEvent);
+            context.addBundleListener(new NewerBundleSupersedes(context));
             registerListeners(context, listeners);
             try (ConfigFeeder feeder = ConfigFeeder.open(context, DAEMON_PID, config.toConfigurationProperties())) {
                 SystemBundles.install(context, home.resolve("system"));

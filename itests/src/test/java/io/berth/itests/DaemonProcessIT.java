@@ -194,6 +194,34 @@ class DaemonProcessIT {
         }
     }
 
+    @Test
+    void aNewerDriverJarInDeploySupersedesTheSystemOneUntilItIsRemoved(@TempDir Path dir) throws Exception {
+        Path copy = dir.resolve("berth");
+        Commands.Result cp = Commands.run("cp", "-a", distribution().toString(), copy.toString());
+        assertEquals(0, cp.exitCode(), cp::toString);
+        Path systemJar;
+        try (Stream<Path> jars = Files.list(copy.resolve("system/20"))) {
+            systemJar = jars.filter(jar -> jar.getFileName().toString().startsWith("storage-vfs-")).findFirst().orElseThrow();
+        }
+        try (BerthDaemon own = BerthDaemon.start(copy, dir.resolve("daemon"))) {
+            Path newer = copy.resolve("deploy/storage-vfs.jar");
+            TestBundles.withVersion(systemJar, newer, "9.0.0");
+            Await.until("the newer vfs to replace the system one", () -> lb(own),
+                    text -> text.lines().anyMatch(line -> line.contains("Active") && line.contains("io.berth.storage-vfs (9.0.0)"))
+                            && text.lines().anyMatch(line -> line.contains("Resolved") && line.contains("io.berth.storage-vfs (0.1.0")),
+                    () -> lb(own));
+            Commands.Result drivers = own.shell("berth:drivers");
+            assertTrue(drivers.stdout().lines().anyMatch(line -> line.matches("storage\\s+vfs\\s+9\\.0\\.0\\s+ACTIVE.*")),
+                    drivers::toString);
+
+            Files.delete(newer);
+            Await.until("the system vfs to run again", () -> lb(own),
+                    text -> !text.contains("9.0.0")
+                            && text.lines().anyMatch(line -> line.contains("Active") && line.contains("io.berth.storage-vfs (0.1.0")),
+                    () -> lb(own));
+        }
+    }
+
     private static String lb(BerthDaemon daemon) {
         try {
             return daemon.shell("lb -s").stdout();

@@ -17,17 +17,12 @@ import io.berth.spi.storage.StorageDriver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-import java.util.jar.JarEntry;
-import java.util.jar.JarInputStream;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import javax.inject.Inject;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -103,7 +98,7 @@ public class StorageDriverUpdateIT {
         Bundle bundle = bundleOf("io.berth.storage-overlayfs");
         Version oldVersion = bundle.getVersion();
         Path newer = Path.of(System.getProperty("berth.itest.root"), "storage-overlayfs-newer.jar");
-        withVersion(Path.of(System.getProperty("berth.itest.overlay.jar")), newer, nextVersion(oldVersion));
+        TestBundles.withVersion(Path.of(System.getProperty("berth.itest.overlay.jar")), newer, nextVersion(oldVersion).toString());
         try (InputStream in = Files.newInputStream(newer)) {
             bundle.update(in);
         }
@@ -226,18 +221,4 @@ public class StorageDriverUpdateIT {
         return new Version(version.getMajor(), version.getMinor(), version.getMicro() + 1, "itest");
     }
 
-    /** The same bundle with a higher Bundle-Version: what a newer build of it looks like to the framework. */
-    private static void withVersion(Path jar, Path target, Version version) throws IOException {
-        try (JarInputStream in = new JarInputStream(Files.newInputStream(jar))) {
-            Manifest manifest = new Manifest(in.getManifest());
-            manifest.getMainAttributes().putValue("Bundle-Version", version.toString());
-            try (OutputStream file = Files.newOutputStream(target); JarOutputStream out = new JarOutputStream(file, manifest)) {
-                for (JarEntry entry = in.getNextJarEntry(); entry != null; entry = in.getNextJarEntry()) {
-                    out.putNextEntry(new JarEntry(entry.getName()));
-                    in.transferTo(out);
-                    out.closeEntry();
-                }
-            }
-        }
-    }
 }

@@ -63,4 +63,21 @@ final class TestBundles {
             // nothing more to do while the JVM exits
         }
     }
+
+    /** The same bundle with another Bundle-Version: what a newer build of it looks like to the framework. */
+    static void withVersion(Path jar, Path target, String version) throws IOException {
+        try (java.util.jar.JarInputStream in = new java.util.jar.JarInputStream(Files.newInputStream(jar))) {
+            Manifest manifest = new Manifest(in.getManifest());
+            manifest.getMainAttributes().putValue("Bundle-Version", version);
+            Path temp = Files.createTempFile(target.getParent().getParent(), "bundle", ".tmp");
+            try (OutputStream file = Files.newOutputStream(temp); JarOutputStream out = new JarOutputStream(file, manifest)) {
+                for (JarEntry entry = in.getNextJarEntry(); entry != null; entry = in.getNextJarEntry()) {
+                    out.putNextEntry(new JarEntry(entry.getName()));
+                    in.transferTo(out);
+                    out.closeEntry();
+                }
+            }
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
 }
