@@ -36,8 +36,14 @@ final class RawHeaders {
     private RawHeaders() {
     }
 
-    /** What one entry's headers held that Commons Compress does not keep exactly. */
-    record Scan(Map<String, byte[]> xattrs, boolean endOfArchive) {
+    /**
+     * What one entry's headers held that Commons Compress does not keep exactly.
+     *
+     * @param xattrs       the entry's xattrs, or null at the end
+     * @param endOfArchive the walk found the end-of-archive marker (a zero block) instead of an entry
+     * @param endOfData    the walk found the end of the data instead of an entry
+     */
+    record Scan(Map<String, byte[]> xattrs, boolean endOfArchive, boolean endOfData) {
     }
 
     /**
@@ -54,16 +60,25 @@ final class RawHeaders {
             throws LayerArchiveException {
         int pos = (int) (align(startOffset) - startOffset);
         Map<String, byte[]> local = null;
+        boolean extensions = false;
         while (true) {
             if (pos >= length) {
-                return new Scan(null, true);
+                if (extensions) {
+                    throw new LayerArchiveException("truncated tar: extended headers before offset "
+                            + (startOffset + pos) + " are not followed by an entry");
+                }
+                return new Scan(null, false, true);
             }
             if (pos + BLOCK > length) {
                 throw new LayerArchiveException("truncated tar: " + (length - pos)
                         + " bytes of a header at offset " + (startOffset + pos));
             }
             if (isZero(data, pos, BLOCK)) {
-                return new Scan(null, true);
+                if (extensions) {
+                    throw new LayerArchiveException("malformed tar: extended headers before offset "
+                            + (startOffset + pos) + " are followed by the end of the archive, not an entry");
+                }
+                return new Scan(null, true, false);
             }
             long headerOffset = startOffset + pos;
             verifyChecksum(data, pos, headerOffset);
@@ -74,8 +89,9 @@ final class RawHeaders {
                 if (local != null) {
                     xattrs.putAll(local);
                 }
-                return new Scan(xattrs, false);
+                return new Scan(xattrs, false, false);
             }
+            extensions = true;
             long dataEnd = pos + BLOCK + size;
             if (dataEnd > length) {
                 throw new LayerArchiveException("truncated tar: extended header at offset " + headerOffset

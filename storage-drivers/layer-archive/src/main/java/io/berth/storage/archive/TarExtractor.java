@@ -94,12 +94,17 @@ final class TarExtractor {
             }
             RawHeaders.Scan scan = RawHeaders.scan(raw.recorded(), raw.recordedLength(), raw.recordingStart(), globalXattrs);
             if (entry == null) {
-                if (!scan.endOfArchive()) {
+                if (scan.endOfData() && previous != null) {
+                    // Go's and GNU's readers accept this; but every real writer ends a layer with
+                    // the end-of-archive marker, and a tar cut off between two entries is damage.
+                    throw new LayerArchiveException("truncated layer tar: no end-of-archive marker " + where(previous));
+                }
+                if (!scan.endOfArchive() && !scan.endOfData()) {
                     throw new LayerArchiveException("malformed layer tar " + where(previous) + ": unreadable header");
                 }
                 break;
             }
-            if (scan.endOfArchive()) {
+            if (scan.endOfArchive() || scan.endOfData()) {
                 throw new LayerArchiveException("malformed layer tar: header of entry '" + entry.getName()
                         + "' not found where it was read");
             }

@@ -202,6 +202,21 @@ class HostileTarTest {
     }
 
     @Test
+    void aTarCutOffBetweenEntriesIsRefusedButAnEmptyStreamIsAnEmptyLayer() throws IOException {
+        byte[] tar = Tars.of(file("first", "x"), file("second", "y"));
+        byte[] cut = Arrays.copyOf(tar, 1024); // header and data of "first", nothing more
+        LayerArchiveException e = assertThrows(LayerArchiveException.class,
+                () -> LayerTar.extract(new ByteArrayInputStream(cut), layer, WhiteoutFormat.OCI));
+        assertTrue(e.getMessage().contains("end-of-archive") && e.getMessage().contains("'first'"), e.getMessage());
+        assertEquals(0, LayerTar.extract(new ByteArrayInputStream(new byte[0]), layer, WhiteoutFormat.OCI));
+        assertEquals(0, LayerTar.extract(new ByteArrayInputStream(new byte[1024]), layer, WhiteoutFormat.OCI));
+        // One end-of-archive block instead of two is accepted.
+        byte[] oneZeroBlock = Arrays.copyOf(tar, 2048 + 512);
+        LayerTar.extract(new ByteArrayInputStream(oneZeroBlock), layer, WhiteoutFormat.OCI);
+        assertEquals("y", Files.readString(layer.resolve("second")));
+    }
+
+    @Test
     void corruptHeadersAreRefused() throws IOException {
         byte[] tar = Tars.of(file("a", "content"), file("b", "more"));
         byte[] corrupt = tar.clone();
