@@ -4,10 +4,12 @@ import io.berth.spi.driver.DriverStatus;
 import io.berth.spi.storage.LayerNotFoundException;
 import io.berth.spi.storage.StorageCapability;
 import io.berth.spi.storage.StorageDriver;
+import io.berth.storage.support.Commands;
+import io.berth.storage.support.DiskFiles;
+import io.berth.storage.support.Host;
+import io.berth.storage.support.LayerIds;
 import java.io.File;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -18,7 +20,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,9 +28,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * Docker's btrfs driver: a btrfs subvolume per layer, {@code <root>/subvolumes/<id>}.
@@ -79,7 +78,6 @@ public final class BtrfsStorageDriver implements StorageDriver {
 
     public static final String NAME = "btrfs";
 
-    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final String STAGING = ".staging-";
     private static final String REMOVING = ".removing-";
     /** The inode number of every subvolume's root directory (BTRFS_FIRST_FREE_OBJECTID). */
@@ -206,16 +204,8 @@ public final class BtrfsStorageDriver implements StorageDriver {
     @Override
     public Set<StorageCapability> capabilities() {
         // Snapshots share blocks whoever makes them; xattrs and device nodes need root.
-        return isRoot() ? EnumSet.of(StorageCapability.PRIVILEGED_XATTRS, StorageCapability.DEVICE_NODES,
+        return Host.isRoot() ? EnumSet.of(StorageCapability.PRIVILEGED_XATTRS, StorageCapability.DEVICE_NODES,
                 StorageCapability.COPY_ON_WRITE) : EnumSet.of(StorageCapability.COPY_ON_WRITE);
-    }
-
-    private static boolean isRoot() {
-        try {
-            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
-        }
     }
 
     // --- layers ---------------------------------------------------------------------------------
@@ -241,10 +231,10 @@ public final class BtrfsStorageDriver implements StorageDriver {
                     run(COMMAND_TIMEOUT, "subvolume", "snapshot", from.toString(), staging.toString());
                 }
                 // The records are written first, so a layer never exists without them.
-                writeAtomically(parents.resolve(id), parent == null ? "" : parent);
+                DiskFiles.writeAtomically(parents.resolve(id), parent == null ? "" : parent);
                 Files.deleteIfExists(refs.resolve(id));
                 Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-                fsyncDirectory(subvolumes);
+                DiskFiles.syncDirectory(subvolumes);
             } catch (IOException | RuntimeException e) {
                 try {
                     deleteLayerTree(staging);
@@ -267,7 +257,7 @@ public final class BtrfsStorageDriver implements StorageDriver {
         synchronized (lock) {
             existing(id);
             int count = references(id);
-            writeAtomically(refs.resolve(id), Integer.toString(count + 1));
+            DiskFiles.writeAtomically(refs.resolve(id), Integer.toString(count + 1));
         }
         return dir;
     }
@@ -281,15 +271,14 @@ public final class BtrfsStorageDriver implements StorageDriver {
             if (count <= 1) {
                 Files.deleteIfExists(refs.resolve(id));
             } else {
-                writeAtomically(refs.resolve(id), Integer.toString(count - 1));
+                DiskFiles.writeAtomically(refs.resolve(id), Integer.toString(count - 1));
             }
         }
     }
 
     @Override
     public boolean exists(String id) {
-        return id != null && SAFE_ID.matcher(id).matches()
-                && Files.isDirectory(subvolumes.resolve(id), LinkOption.NOFOLLOW_LINKS);
+        return LayerIds.isValid(id) && Files.isDirectory(subvolumes.resolve(id), LinkOption.NOFOLLOW_LINKS);
     }
 
     @Override
@@ -309,7 +298,7 @@ public final class BtrfsStorageDriver implements StorageDriver {
             Path doomed = subvolumes.resolve(REMOVING + id);
             deleteLayerTree(doomed); // left by a removal of the same id that was killed half-way
             Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
-            fsyncDirectory(subvolumes);
+            DiskFiles.syncDirectory(subvolumes);
             Files.deleteIfExists(parents.resolve(id));
             Files.deleteIfExists(refs.resolve(id));
             deleteLayerTree(doomed);
@@ -419,7 +408,7 @@ public final class BtrfsStorageDriver implements StorageDriver {
         try (DirectoryStream<Path> records = Files.newDirectoryStream(parents)) {
             for (Path record : records) {
                 String child = record.getFileName().toString();
-                if (!SAFE_ID.matcher(child).matches() || !exists(child)) {
+                if (!LayerIds.isValid(child) || !exists(child)) {
                     continue; // a temp file, or the record of a layer whose create or remove was cut short
                 }
                 if (id.equals(Files.readString(record, StandardCharsets.UTF_8).trim())) {
@@ -431,18 +420,11 @@ public final class BtrfsStorageDriver implements StorageDriver {
     }
 
     private Path layer(String id) {
-        if (id == null || !SAFE_ID.matcher(id).matches()) {
-            throw new IllegalArgumentException("invalid layer id: " + id);
-        }
-        return subvolumes.resolve(id);
+        return subvolumes.resolve(LayerIds.requireValid(id));
     }
 
     private Path existing(String id) throws LayerNotFoundException {
-        Path dir = layer(id);
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new LayerNotFoundException(id);
-        }
-        return dir;
+        return LayerIds.requireExisting(layer(id), id);
     }
 
     /**
@@ -473,7 +455,7 @@ public final class BtrfsStorageDriver implements StorageDriver {
         if (isSubvolume(dir)) {
             run(DELETE_TIMEOUT, "subvolume", "delete", dir.toString());
         } else {
-            deletePlainTree(dir);
+            DiskFiles.deleteTree(dir);
         }
     }
 
@@ -482,45 +464,6 @@ public final class BtrfsStorageDriver implements StorageDriver {
         return attrs.isDirectory()
                 && ((Number) Files.getAttribute(dir, "unix:ino", LinkOption.NOFOLLOW_LINKS)).longValue()
                         == SUBVOLUME_ROOT_INODE;
-    }
-
-    private static void deletePlainTree(Path dir) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path directory, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                Files.delete(directory);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
-    private static void writeAtomically(Path file, String content) throws IOException {
-        Path temp = file.resolveSibling(".tmp-" + file.getFileName());
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buffer = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            channel.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        fsyncDirectory(file.getParent());
-    }
-
-    private static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        }
     }
 
     /**
@@ -535,34 +478,6 @@ public final class BtrfsStorageDriver implements StorageDriver {
         List<String> command = new ArrayList<>();
         command.add(btrfs);
         command.addAll(List.of(args));
-        Path output = Files.createTempFile("berth-btrfs-", ".out");
-        try {
-            ProcessBuilder builder = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(output.toFile());
-            builder.environment().put("LC_ALL", "C");
-            Process process = builder.start();
-            try {
-                if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(10, TimeUnit.SECONDS);
-                    throw new IOException(String.join(" ", command) + " did not finish within " + timeout
-                            + ": " + Files.readString(output, StandardCharsets.UTF_8).trim());
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while running " + String.join(" ", command), e);
-            }
-            String printed = Files.readString(output, StandardCharsets.UTF_8);
-            if (process.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): "
-                        + printed.trim());
-            }
-            return printed;
-        } finally {
-            Files.deleteIfExists(output);
-        }
+        return Commands.check(command, null, timeout);
     }
 }

@@ -8,6 +8,10 @@ import io.berth.spi.storage.StorageCapability;
 import io.berth.storage.archive.LayerTar;
 import io.berth.storage.archive.TreeDiff;
 import io.berth.storage.archive.WhiteoutFormat;
+import io.berth.storage.support.Commands;
+import io.berth.storage.support.DiskFiles;
+import io.berth.storage.support.Host;
+import io.berth.storage.support.LayerIds;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +26,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
@@ -31,7 +36,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 /**
  * The overlay2 storage driver: each layer keeps only its own content and is
@@ -66,7 +70,6 @@ public final class OverlayStorageDriver implements DiffDriver {
 
     public static final String NAME = "overlay2";
 
-    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final String LINK_DIR = "l";
     private static final String STAGING = ".staging-";
     private static final String REMOVING = ".removing-";
@@ -80,6 +83,8 @@ public final class OverlayStorageDriver implements DiffDriver {
     private static final int S_IFCHR = 0020000;
     private static final Path OVERLAY_PARAMETERS = Path.of("/sys/module/overlay/parameters");
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    /** The longest wait for one short external command (mount, umount, getfattr). */
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(120);
 
     private final Path root;
     private final Path links;
@@ -133,7 +138,7 @@ public final class OverlayStorageDriver implements DiffDriver {
 
     @Override
     public Set<StorageCapability> capabilities() {
-        return isRoot() ? EnumSet.of(StorageCapability.PRIVILEGED_XATTRS, StorageCapability.DEVICE_NODES,
+        return Host.isRoot() ? EnumSet.of(StorageCapability.PRIVILEGED_XATTRS, StorageCapability.DEVICE_NODES,
                 StorageCapability.COPY_ON_WRITE) : EnumSet.noneOf(StorageCapability.class);
     }
 
@@ -196,10 +201,10 @@ public final class OverlayStorageDriver implements DiffDriver {
                 Files.createDirectory(staging.resolve("work"));
                 Files.createDirectory(staging.resolve("merged"));
                 String shortName = newShortName();
-                DiskFiles.writeAtomically(staging.resolve("link"), shortName);
+                DiskFiles.writeAtomicallyOwnerOnly(staging.resolve("link"), shortName);
                 if (parent != null) {
-                    DiskFiles.writeAtomically(staging.resolve("lower"), lower);
-                    DiskFiles.writeAtomically(staging.resolve("parent"), parent);
+                    DiskFiles.writeAtomicallyOwnerOnly(staging.resolve("lower"), lower);
+                    DiskFiles.writeAtomicallyOwnerOnly(staging.resolve("parent"), parent);
                 }
                 // The link dangles until the rename below; a crash in between leaves a dangling link that start-up removes.
                 link = links.resolve(shortName);
@@ -276,7 +281,7 @@ public final class OverlayStorageDriver implements DiffDriver {
 
     @Override
     public boolean exists(String id) {
-        return id != null && isValidId(id) && Files.isDirectory(root.resolve(id), LinkOption.NOFOLLOW_LINKS);
+        return isValidId(id) && Files.isDirectory(root.resolve(id), LinkOption.NOFOLLOW_LINKS);
     }
 
     @Override
@@ -311,16 +316,7 @@ public final class OverlayStorageDriver implements DiffDriver {
 
     @Override
     public long usage(String id) throws IOException {
-        Path diff = existing(id).resolve("diff");
-        long[] bytes = {0};
-        Files.walkFileTree(diff, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                bytes[0] += attrs.size();
-                return FileVisitResult.CONTINUE;
-            }
-        });
-        return bytes[0];
+        return DiskFiles.sizeOfContent(existing(id).resolve("diff"));
     }
 
     @Override
@@ -509,7 +505,7 @@ public final class OverlayStorageDriver implements DiffDriver {
             throw new IOException("the mount options of layer " + id + " (" + options.length() + " bytes) exceed one page");
         }
         // Relative paths, resolved against the root as the working directory, keep the options short.
-        Exec.check(root, List.of("mount", "-t", "overlay", "overlay", "-o", options, id + "/merged"));
+        Commands.check(List.of("mount", "-t", "overlay", "overlay", "-o", options, id + "/merged"), root, COMMAND_TIMEOUT);
     }
 
     private String mountOptions(String id, String lower) {
@@ -521,7 +517,7 @@ public final class OverlayStorageDriver implements DiffDriver {
      * does not make the last put fail.
      */
     private static void unmount(Path mountPoint) throws IOException {
-        Exec.check(null, List.of("umount", "-l", mountPoint.toString()));
+        Commands.check(List.of("umount", "-l", mountPoint.toString()), null, COMMAND_TIMEOUT);
     }
 
     /**
@@ -565,7 +561,7 @@ public final class OverlayStorageDriver implements DiffDriver {
         if (count <= 0) {
             Files.deleteIfExists(file);
         } else {
-            DiskFiles.writeAtomically(file, count + " " + bootId + "\n");
+            DiskFiles.writeAtomicallyOwnerOnly(file, count + " " + bootId + "\n");
         }
     }
 
@@ -641,9 +637,9 @@ public final class OverlayStorageDriver implements DiffDriver {
             Files.createDirectories(probe.resolve("merged"));
             Files.writeString(probe.resolve("lower/probe"), "probe");
             String name = probe.getFileName().toString();
-            Exec.Result result = Exec.run(root, List.of("mount", "-t", "overlay", "overlay", "-o",
+            Commands.Result result = Commands.run(List.of("mount", "-t", "overlay", "overlay", "-o",
                     fixedOptions + "lowerdir=" + name + "/lower,upperdir=" + name + "/upper,workdir=" + name + "/work",
-                    name + "/merged"));
+                    name + "/merged"), root, COMMAND_TIMEOUT);
             if (result.exitCode() != 0) {
                 failure = result.message();
             } else {
@@ -730,30 +726,18 @@ public final class OverlayStorageDriver implements DiffDriver {
 
     /** Ids are opaque but must be one safe path segment; {@code l} is where the short links live. */
     private static boolean isValidId(String id) {
-        return SAFE_ID.matcher(id).matches() && !id.equals(LINK_DIR);
+        return LayerIds.isValid(id) && !id.equals(LINK_DIR);
     }
 
     private Path layer(String id) {
-        if (id == null || !isValidId(id)) {
+        if (LayerIds.requireValid(id).equals(LINK_DIR)) {
             throw new IllegalArgumentException("invalid layer id: " + id);
         }
         return root.resolve(id);
     }
 
     private Path existing(String id) throws LayerNotFoundException {
-        Path dir = layer(id);
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new LayerNotFoundException(id);
-        }
-        return dir;
-    }
-
-    private static boolean isRoot() {
-        try {
-            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
-        }
+        return LayerIds.requireExisting(layer(id), id);
     }
 
     private static String readBootId() {

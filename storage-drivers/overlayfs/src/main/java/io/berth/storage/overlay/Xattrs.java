@@ -1,5 +1,6 @@
 package io.berth.storage.overlay;
 
+import io.berth.storage.support.Commands;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,8 +24,9 @@ final class Xattrs {
 
     /** The directories below (and including) {@code tree} whose {@value #OPAQUE} is {@code y}. */
     static Set<Path> opaqueDirectories(Path tree) throws IOException {
-        Exec.Result result = Exec.run(null, List.of("getfattr", "-R", "-P", "--absolute-names", "-d", "-e", "text",
-                "-m", "^trusted\\.overlay\\.opaque$", "--", tree.toAbsolutePath().toString()));
+        Commands.Result result = Commands.run(List.of("getfattr", "-R", "-P", "--absolute-names", "-d", "-e", "text",
+                "-m", "^trusted\\.overlay\\.opaque$", "--", tree.toAbsolutePath().toString()), null,
+                OverlayStorageDriver.COMMAND_TIMEOUT);
         if (result.exitCode() != 0 && result.stdout().isEmpty() && !result.stderr().isBlank()) {
             throw new IOException("cannot read " + OPAQUE + " below " + tree + ": " + result.message());
         }

@@ -9,6 +9,7 @@ import io.berth.spi.driver.Driver;
 import io.berth.spi.kernel.KernelProperties;
 import io.berth.spi.storage.DiffDriver;
 import io.berth.spi.storage.StorageDriver;
+import io.berth.storage.support.Commands;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ class OverlayDriverComponentTest {
     void unmountEverything() throws IOException {
         List<Path> left = new ArrayList<>(MountTable.read().below(dataRoot.toRealPath()));
         for (Path mount : left) {
-            Exec.run(null, List.of("umount", "-l", mount.toString()));
+            Commands.run(List.of("umount", "-l", mount.toString()), null, OverlayStorageDriver.COMMAND_TIMEOUT);
         }
         assertTrue(left.isEmpty(), "mounts left behind: " + left);
     }

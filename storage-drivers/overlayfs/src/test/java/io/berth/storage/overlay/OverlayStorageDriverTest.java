@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.spi.driver.DriverStatus;
 import io.berth.spi.storage.Change;
 import io.berth.spi.storage.StorageCapability;
+import io.berth.storage.support.Commands;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -55,7 +56,7 @@ class OverlayStorageDriverTest {
         List<Path> left = new ArrayList<>(MountTable.read().below(base));
         left.sort(Comparator.comparingInt(Path::getNameCount).reversed());
         for (Path mount : left) {
-            Exec.run(null, List.of("umount", "-l", mount.toString()));
+            Commands.run(List.of("umount", "-l", mount.toString()), null, OverlayStorageDriver.COMMAND_TIMEOUT);
         }
         assertEquals(List.of(), new ArrayList<>(MountTable.read().below(base)), "mounts left behind");
         assertTrue(left.isEmpty(), "the test left mounts behind: " + left);
@@ -285,7 +286,7 @@ class OverlayStorageDriverTest {
         driver.createReadWrite("orphan", "base");
         Path gone = driver.get("gone");
         Path orphan = driver.get("orphan");
-        Exec.check(null, List.of("umount", gone.toString())); // unmounted behind the driver's back
+        Commands.check(List.of("umount", gone.toString()), null, OverlayStorageDriver.COMMAND_TIMEOUT); // unmounted behind the driver's back
         Files.delete(root.resolve("orphan/mounts")); // a crash between mount and count
         assertTrue(isMounted(orphan));
 
@@ -375,8 +376,8 @@ class OverlayStorageDriverTest {
         for (String dir : List.of("lower", "upper", "work", "merged")) {
             Files.createDirectories(outer.resolve(dir));
         }
-        Exec.check(outer, List.of("mount", "-t", "overlay", "overlay", "-o",
-                "lowerdir=lower,upperdir=upper,workdir=work", "merged"));
+        Commands.check(List.of("mount", "-t", "overlay", "overlay", "-o",
+                "lowerdir=lower,upperdir=upper,workdir=work", "merged"), outer, OverlayStorageDriver.COMMAND_TIMEOUT);
         try {
             OverlayStorageDriver nested = new OverlayStorageDriver(outer.resolve("merged/overlay2"));
             DriverStatus status = nested.status();
@@ -387,7 +388,7 @@ class OverlayStorageDriverTest {
             assertEquals(List.of(), new ArrayList<>(MountTable.read().below(outer.resolve("merged").toRealPath())),
                     "the probe leaves no mount");
         } finally {
-            Exec.check(null, List.of("umount", outer.resolve("merged").toString()));
+            Commands.check(List.of("umount", outer.resolve("merged").toString()), null, OverlayStorageDriver.COMMAND_TIMEOUT);
         }
     }
 

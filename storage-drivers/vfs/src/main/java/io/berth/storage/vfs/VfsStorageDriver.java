@@ -4,25 +4,23 @@ import io.berth.spi.driver.DriverStatus;
 import io.berth.spi.storage.LayerNotFoundException;
 import io.berth.spi.storage.StorageDriver;
 import io.berth.spi.storage.StorageCapability;
+import io.berth.storage.support.Commands;
+import io.berth.storage.support.DiskFiles;
+import io.berth.storage.support.Host;
+import io.berth.storage.support.LayerIds;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 /**
  * The simplest storage driver: each layer is a full copy of its parent in a
@@ -34,7 +32,8 @@ import java.util.regex.Pattern;
 public final class VfsStorageDriver implements StorageDriver {
 
     public static final String NAME = "vfs";
-    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    /** The longest a copy of one layer may take. */
+    private static final Duration COPY_TIMEOUT = Duration.ofHours(1);
 
     private final Path root;
     private final Path layers;
@@ -69,7 +68,7 @@ public final class VfsStorageDriver implements StorageDriver {
             throw new FileAlreadyExistsException(dir.toString(), null, "layer " + id + " already exists");
         }
         Path staging = layers.resolve(".staging-" + id);
-        deleteTree(staging);
+        DiskFiles.deleteTree(staging);
         if (parent == null) {
             Files.createDirectory(staging);
             Files.setPosixFilePermissions(staging, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -79,7 +78,7 @@ public final class VfsStorageDriver implements StorageDriver {
         }
         // A layer appears whole or not at all: a crash mid-copy leaves only a staging folder.
         // The parent record is written first, so a layer never exists without it.
-        writeAtomically(parents.resolve(id), parent == null ? "" : parent);
+        DiskFiles.writeAtomically(parents.resolve(id), parent == null ? "" : parent);
         Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
@@ -103,7 +102,7 @@ public final class VfsStorageDriver implements StorageDriver {
 
     @Override
     public boolean exists(String id) {
-        return SAFE_ID.matcher(id).matches() && Files.isDirectory(layers.resolve(id), LinkOption.NOFOLLOW_LINKS);
+        return LayerIds.isValid(id) && Files.isDirectory(layers.resolve(id), LinkOption.NOFOLLOW_LINKS);
     }
 
     @Override
@@ -117,24 +116,15 @@ public final class VfsStorageDriver implements StorageDriver {
             throw new IOException("layer " + id + " is the parent of layer " + child);
         }
         Path doomed = layers.resolve(".removing-" + id);
-        deleteTree(doomed); // left by a removal of the same id that was killed half-way
+        DiskFiles.deleteTree(doomed); // left by a removal of the same id that was killed half-way
         Files.move(dir, doomed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         Files.deleteIfExists(parents.resolve(id));
-        deleteTree(doomed);
+        DiskFiles.deleteTree(doomed);
     }
 
     @Override
     public long usage(String id) throws IOException {
-        Path dir = existing(id);
-        long[] bytes = {0};
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                bytes[0] += attrs.size();
-                return FileVisitResult.CONTINUE;
-            }
-        });
-        return bytes[0];
+        return DiskFiles.sizeOfContent(existing(id));
     }
 
     @Override
@@ -148,16 +138,8 @@ public final class VfsStorageDriver implements StorageDriver {
     @Override
     public Set<StorageCapability> capabilities() {
         // cp -a keeps every xattr and device node when it runs as root.
-        return isRoot() ? EnumSet.of(StorageCapability.PRIVILEGED_XATTRS, StorageCapability.DEVICE_NODES)
+        return Host.isRoot() ? EnumSet.of(StorageCapability.PRIVILEGED_XATTRS, StorageCapability.DEVICE_NODES)
                 : EnumSet.noneOf(StorageCapability.class);
-    }
-
-    private static boolean isRoot() {
-        try {
-            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
-        }
     }
 
     /** Some layer whose parent is {@code id}, or {@code null}. */
@@ -172,71 +154,20 @@ public final class VfsStorageDriver implements StorageDriver {
         return null;
     }
 
-    private static void writeAtomically(Path file, String content) throws IOException {
-        Path temp = file.resolveSibling(".tmp-" + file.getFileName());
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            channel.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
-            channel.force(true);
-        }
-        Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    }
-
     private Path layer(String id) {
-        if (id == null || !SAFE_ID.matcher(id).matches()) {
-            throw new IllegalArgumentException("invalid layer id: " + id);
-        }
-        return layers.resolve(id);
+        return layers.resolve(LayerIds.requireValid(id));
     }
 
     private Path existing(String id) throws LayerNotFoundException {
-        Path dir = layer(id);
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new LayerNotFoundException(id);
-        }
-        return dir;
+        return LayerIds.requireExisting(layer(id), id);
     }
 
     private static void copyTree(Path from, Path to) throws IOException {
-        Process cp = new ProcessBuilder("cp", "-a", "--reflink=auto", "--", from.toString(), to.toString())
-                .redirectErrorStream(true).start();
-        String output;
-        try {
-            output = new String(cp.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!cp.waitFor(1, TimeUnit.HOURS)) {
-                cp.destroyForcibly();
-                throw new IOException("cp of " + from + " timed out");
-            }
-        } catch (InterruptedException e) {
-            cp.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while copying " + from, e);
+        Commands.Result cp = Commands.run(List.of("cp", "-a", "--reflink=auto", "--", from.toString(), to.toString()),
+                null, COPY_TIMEOUT);
+        if (cp.exitCode() != 0) {
+            DiskFiles.deleteTree(to);
+            throw new IOException("copying layer " + from + " failed: " + cp.message());
         }
-        if (cp.exitValue() != 0) {
-            deleteTree(to);
-            throw new IOException("copying layer " + from + " failed: " + output.trim());
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path directory, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                Files.delete(directory);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }
