@@ -43,6 +43,10 @@ final class Daemon {
     static final String PROP_LISTENER_URI = "berth.listener.uri";
     static final String DAEMON_PID = "io.berth.daemon";
 
+    /** Set by SIGTERM/SIGINT; the framework, once it exists, is stopped by the same signal. */
+    private static volatile boolean stopRequested;
+    private static volatile Framework running;
+
     private final Path home;
     private final DaemonConfig config;
     private final boolean interactiveShell;
@@ -57,6 +61,7 @@ final class Daemon {
 
     static int run(String[] args) {
         long started = System.currentTimeMillis();
+        handleSignals();
         Path home = home();
         try {
             DaemonOptions options = DaemonOptions.parse(args, home);
@@ -106,27 +111,45 @@ final class Daemon {
              PidFile pidFile = PidFile.write(execRoot.resolve("berthd.pid"))) {
             Framework framework = newFramework(dataRoot, execRoot);
             framework.init();
-            BundleContext context = framework.getBundleContext();
-            context.addFrameworkListener(Daemon::logFrameworkEvent);
-            context.addBundleListener(new NewerBundleSupersedes(context));
-            registerListeners(context, listeners);
-            try (ConfigFeeder feeder = ConfigFeeder.open(context, DAEMON_PID, config.toConfigurationProperties())) {
-                SystemBundles.install(context, home.resolve("system"));
-                Files.createDirectories(home.resolve("deploy"));
-                framework.start();
-                handleSignals(framework);
-                LOG.info(() -> "berth " + kernelVersion() + " started in "
-                        + (System.currentTimeMillis() - startedMillis) + " ms; data-root " + dataRoot
-                        + ", listening on " + listeners.channels().keySet().stream().map(ListenAddress::uri).toList());
-                FrameworkEvent stopped;
-                do {
-                    stopped = framework.waitForStop(0);
-                } while (stopped.getType() == FrameworkEvent.STOPPED_UPDATE
-                        || stopped.getType() == FrameworkEvent.STOPPED_SYSTEM_REFRESHED);
-                LOG.info("berth stopped");
+            running = framework;
+            if (stopRequested) {
+                return 0; // a signal came while starting: release what was claimed and leave
+            }
+            try {
+                boot(framework, listeners, dataRoot);
+            } catch (BundleException | IllegalStateException e) {
+                if (!stopRequested) {
+                    throw e;
+                }
+                // A signal stopped the framework while it was booting: that is a clean stop too.
+                framework.waitForStop(STOP_TIMEOUT_MS);
+                LOG.info("berth stopped while starting");
             }
         }
         return 0;
+    }
+
+    /** Installs and starts the distribution, then waits until the framework stops. */
+    private void boot(Framework framework, Listeners listeners, Path dataRoot)
+            throws IOException, BundleException, InterruptedException {
+        BundleContext context = framework.getBundleContext();
+        context.addFrameworkListener(Daemon::logFrameworkEvent);
+        context.addBundleListener(new NewerBundleSupersedes(context));
+        registerListeners(context, listeners);
+        try (ConfigFeeder feeder = ConfigFeeder.open(context, DAEMON_PID, config.toConfigurationProperties())) {
+            SystemBundles.install(context, home.resolve("system"));
+            Files.createDirectories(home.resolve("deploy"));
+            framework.start();
+            LOG.info(() -> "berth " + kernelVersion() + " started in "
+                    + (System.currentTimeMillis() - startedMillis) + " ms; data-root " + dataRoot
+                    + ", listening on " + listeners.channels().keySet().stream().map(ListenAddress::uri).toList());
+            FrameworkEvent stopped;
+            do {
+                stopped = framework.waitForStop(0);
+            } while (stopped.getType() == FrameworkEvent.STOPPED_UPDATE
+                    || stopped.getType() == FrameworkEvent.STOPPED_SYSTEM_REFRESHED);
+            LOG.info("berth stopped");
+        }
     }
 
     private Framework newFramework(Path dataRoot, Path execRoot) throws IOException {
@@ -160,20 +183,32 @@ final class Daemon {
         }
     }
 
-    private static void handleSignals(Framework framework) {
+    /**
+     * SIGTERM and SIGINT stop the framework (bundles stop in reverse start
+     * order) and the daemon then exits 0; a signal that comes before the
+     * framework exists makes the start give up cleanly. Installed first thing,
+     * so no signal finds the JVM's default handler (exit 143) once berthd runs.
+     */
+    private static void handleSignals() {
         Runnable stop = () -> {
-            try {
-                LOG.info("stopping: bundles stop in reverse start order");
-                framework.stop();
-            } catch (BundleException e) {
-                LOG.log(Level.WARNING, "framework stop failed", e);
+            stopRequested = true;
+            Framework framework = running;
+            if (framework != null) {
+                try {
+                    LOG.info("stopping: bundles stop in reverse start order");
+                    framework.stop();
+                } catch (BundleException e) {
+                    LOG.log(Level.WARNING, "framework stop failed", e);
+                }
             }
         };
         Signal.handle(new Signal("TERM"), signal -> stop.run());
         Signal.handle(new Signal("INT"), signal -> stop.run());
-        // A daemon that hangs while stopping must still go away.
+        // Other ways out (SIGHUP, System.exit elsewhere) still stop the bundles, within a limit.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (framework.getState() == org.osgi.framework.Bundle.ACTIVE) {
+            Framework framework = running;
+            if (framework != null && (framework.getState() & (org.osgi.framework.Bundle.ACTIVE
+                    | org.osgi.framework.Bundle.STARTING)) != 0) {
                 stop.run();
                 try {
                     framework.waitForStop(STOP_TIMEOUT_MS);

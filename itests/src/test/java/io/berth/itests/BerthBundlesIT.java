@@ -3,11 +3,6 @@ package io.berth.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.systemPackages;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import io.berth.spi.driver.Driver;
 import io.berth.spi.driver.DriverStatus;
@@ -71,27 +66,7 @@ public class BerthBundlesIT {
     @Configuration
     public Option[] configuration() throws IOException {
         Path distribution = DistributionBundles.distribution();
-        Path root = Files.createTempDirectory("berth-itest-");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> TestBundles.deleteTree(root)));
-        Path deploy = Files.createDirectories(root.resolve("deploy"));
-        String slf4j = System.getProperty("slf4j.version", "2.0.0");
-        List<Option> options = new ArrayList<>(DistributionBundles.provision(distribution));
-        options.add(junitBundles());
-        // As the kernel does: SLF4J comes from the class path, through the system bundle.
-        options.add(systemPackages("org.slf4j;version=" + slf4j, "org.slf4j.spi;version=" + slf4j,
-                "org.slf4j.event;version=" + slf4j, "org.slf4j.helpers;version=" + slf4j));
-        options.add(frameworkStartLevel(DistributionBundles.highestStartLevel(distribution) + 10));
-        options.add(frameworkProperty("berth.version").value("itest"));
-        options.add(frameworkProperty("berth.data-root").value(root.resolve("data").toString()));
-        options.add(frameworkProperty("berth.exec-root").value(root.resolve("exec").toString()));
-        options.add(frameworkProperty("berth.kernel.started").value(Long.toString(System.currentTimeMillis())));
-        options.add(frameworkProperty("felix.fileinstall.dir").value(deploy.toString()));
-        options.add(frameworkProperty("felix.fileinstall.poll").value("100"));
-        options.add(frameworkProperty("felix.fileinstall.noInitialDelay").value("true"));
-        options.add(frameworkProperty("felix.fileinstall.bundles.new.start").value("true"));
-        options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
-        options.add(frameworkProperty("gosh.home").value(distribution.toString()));
-        options.add(systemProperty("berth.itest.root").value(root.toString()));
+        List<Option> options = DistributionBundles.frameworkLike(distribution, Files.createTempDirectory("berth-itest-"));
         return options.toArray(new Option[0]);
     }
 

@@ -1,6 +1,11 @@
 package io.berth.itests;
 
 import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemPackages;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,6 +50,35 @@ final class DistributionBundles {
                 }
             }
         }
+        return options;
+    }
+
+    /**
+     * A framework like the kernel's: the distribution's bundles, SLF4J from the
+     * class path through the system bundle, the berth framework properties
+     * pointing into {@code root}, FileInstall on {@code root/deploy} polling
+     * fast, and Gogo without a console. {@code root} is removed when the JVM exits.
+     */
+    static List<Option> frameworkLike(Path distribution, Path root) throws IOException {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> TestBundles.deleteTree(root)));
+        Path deploy = Files.createDirectories(root.resolve("deploy"));
+        String slf4j = System.getProperty("slf4j.version", "2.0.0");
+        List<Option> options = new ArrayList<>(provision(distribution));
+        options.add(junitBundles());
+        options.add(systemPackages("org.slf4j;version=" + slf4j, "org.slf4j.spi;version=" + slf4j,
+                "org.slf4j.event;version=" + slf4j, "org.slf4j.helpers;version=" + slf4j));
+        options.add(frameworkStartLevel(highestStartLevel(distribution) + 10));
+        options.add(frameworkProperty("berth.version").value("itest"));
+        options.add(frameworkProperty("berth.data-root").value(root.resolve("data").toString()));
+        options.add(frameworkProperty("berth.exec-root").value(root.resolve("exec").toString()));
+        options.add(frameworkProperty("berth.kernel.started").value(Long.toString(System.currentTimeMillis())));
+        options.add(frameworkProperty("felix.fileinstall.dir").value(deploy.toString()));
+        options.add(frameworkProperty("felix.fileinstall.poll").value("100"));
+        options.add(frameworkProperty("felix.fileinstall.noInitialDelay").value("true"));
+        options.add(frameworkProperty("felix.fileinstall.bundles.new.start").value("true"));
+        options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
+        options.add(frameworkProperty("gosh.home").value(distribution.toString()));
+        options.add(systemProperty("berth.itest.root").value(root.toString()));
         return options;
     }
 

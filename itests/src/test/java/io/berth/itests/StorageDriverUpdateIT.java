@@ -4,10 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotSame;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.frameworkStartLevel;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.systemPackages;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import io.berth.spi.driver.Driver;
@@ -56,21 +52,7 @@ public class StorageDriverUpdateIT {
     @Configuration
     public Option[] configuration() throws IOException {
         Path distribution = DistributionBundles.distribution();
-        Path root = Files.createTempDirectory("berth-itest-update-");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> TestBundles.deleteTree(root)));
-        String slf4j = System.getProperty("slf4j.version", "2.0.0");
-        List<Option> options = new ArrayList<>(DistributionBundles.provision(distribution));
-        options.add(junitBundles());
-        options.add(systemPackages("org.slf4j;version=" + slf4j, "org.slf4j.spi;version=" + slf4j,
-                "org.slf4j.event;version=" + slf4j, "org.slf4j.helpers;version=" + slf4j));
-        options.add(frameworkStartLevel(DistributionBundles.highestStartLevel(distribution) + 10));
-        options.add(frameworkProperty("berth.version").value("itest"));
-        options.add(frameworkProperty("berth.data-root").value(root.resolve("data").toString()));
-        options.add(frameworkProperty("berth.exec-root").value(root.resolve("exec").toString()));
-        options.add(frameworkProperty("felix.fileinstall.dir").value(Files.createDirectories(root.resolve("deploy")).toString()));
-        options.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
-        options.add(frameworkProperty("gosh.home").value(distribution.toString()));
-        options.add(systemProperty("berth.itest.root").value(root.toString()));
+        List<Option> options = DistributionBundles.frameworkLike(distribution, Files.createTempDirectory("berth-itest-update-"));
         options.add(systemProperty("berth.itest.overlay.jar").value(overlayJar(distribution).toString()));
         return options.toArray(new Option[0]);
     }
