@@ -78,7 +78,8 @@ public class BerthBundlesIT {
                 .map(bundle -> bundle.getSymbolicName() + " " + bundle.getVersion() + " state " + bundle.getState())
                 .collect(Collectors.toList());
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
-        for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs")) {
+        for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs",
+                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images")) {
             assertTrue(subsystem + " is installed", Arrays.stream(context.getBundles())
                     .anyMatch(bundle -> subsystem.equals(bundle.getSymbolicName())));
         }
@@ -93,7 +94,8 @@ public class BerthBundlesIT {
         }
         String info = gogo("berth:info");
         assertTrue(info, info.startsWith("berth itest\n"));
-        for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs")) {
+        for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs",
+                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images")) {
             String row = info.lines().filter(line -> line.endsWith(" " + subsystem)).findFirst()
                     .orElseThrow(() -> new AssertionError(subsystem + " missing from berth:info:\n" + info));
             assertTrue(row, row.contains("Active"));

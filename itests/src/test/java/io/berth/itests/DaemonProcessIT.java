@@ -23,8 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DaemonProcessIT {
 
+    /** What berth-minimal has; the full distribution adds {@link #FULL_ONLY}. */
     private static final List<String> SUBSYSTEMS =
             List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs");
+    private static final List<String> FULL_ONLY =
+            List.of("io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images");
 
     @TempDir
     static Path shared;
@@ -100,7 +103,7 @@ class DaemonProcessIT {
         Matcher bundles = Pattern.compile("Bundles:\\s+(\\d+) \\((\\d+) active\\)").matcher(text);
         assertTrue(bundles.find(), text);
         assertEquals(bundles.group(1), bundles.group(2), "every bundle is active:\n" + text);
-        for (String subsystem : SUBSYSTEMS) {
+        for (String subsystem : java.util.stream.Stream.concat(SUBSYSTEMS.stream(), FULL_ONLY.stream()).toList()) {
             assertTrue(text.lines().anyMatch(line -> line.contains(" Active ") && line.endsWith(" " + subsystem)),
                     subsystem + " active in:\n" + text);
         }
@@ -239,6 +242,10 @@ class DaemonProcessIT {
             for (String subsystem : SUBSYSTEMS) {
                 assertTrue(info.stdout().lines().anyMatch(line -> line.contains(" Active ") && line.endsWith(" " + subsystem)),
                         subsystem + " in:\n" + info.stdout());
+            }
+            for (String extra : FULL_ONLY) {
+                assertTrue(info.stdout().lines().noneMatch(line -> line.endsWith(" " + extra)),
+                        extra + " is not part of berth-minimal:\n" + info.stdout());
             }
         }
     }
