@@ -321,6 +321,8 @@ public abstract class StorageDriverConformanceTest {
                 Tars.of(Tars.symlink("link", outside.toString()), Tars.file("link/through-symlink", "x")),
                 Tars.of(Tars.symlink("up", "../../.."), Tars.file("up/outside/through-relative", "x")),
                 Tars.of(Tars.hardlink("hard", "../../outside/sentinel")),
+                // a directory replaced by a symlink later in the same tar, then written through
+                Tars.of(Tars.dir("swap/"), Tars.symlink("swap", outside.toString()), Tars.file("swap/through-swap", "x")),
                 Tars.of(Tars.file("ok", "fine"), Tars.file("../.wh.outside", "")));
         Files.writeString(outside.resolve("sentinel"), "untouched");
         int n = 0;
