@@ -40,6 +40,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
  * Boots Felix with exactly the bundles of the built {@code berth}
@@ -152,6 +153,43 @@ public class BerthBundlesIT {
         try {
             return gogo(command);
         } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    @Test
+    public void theRegistryServerRunsOnlyWhileConfigured() throws Exception {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        java.net.URI catalog = java.net.URI.create("http://127.0.0.1:" + port + "/v2/_catalog");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        ConfigurationAdmin admin = context.getService(context.getServiceReference(ConfigurationAdmin.class));
+        org.osgi.service.cm.Configuration configuration = admin.getConfiguration("io.berth.registry", "?");
+        Hashtable<String, Object> settings = new Hashtable<>();
+        settings.put("address", "127.0.0.1");
+        settings.put("port", port);
+        configuration.update(settings);
+        String body = Await.until("the registry to answer " + catalog, () -> get(http, catalog),
+                answer -> answer.startsWith("200 "), () -> get(http, catalog));
+        assertEquals("200 {\"repositories\":[]}", body.trim());
+        configuration.delete();
+        Await.until("the registry to stop", () -> get(http, catalog), answer -> answer.startsWith("refused"),
+                () -> get(http, catalog));
+    }
+
+    private static String get(java.net.http.HttpClient http, java.net.URI uri) {
+        try {
+            java.net.http.HttpResponse<String> response = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                    .timeout(java.time.Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() + " " + response.body();
+        } catch (java.net.ConnectException e) {
+            return "refused";
+        } catch (IOException e) {
+            return e.toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return e.toString();
         }
     }

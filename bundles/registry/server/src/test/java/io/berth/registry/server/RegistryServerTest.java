@@ -1,0 +1,490 @@
+package io.berth.registry.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RegistryServerTest {
+
+    private static final String OCI_MANIFEST = RegistryStorage.OCI_MANIFEST;
+    private static final String OCI_INDEX = RegistryStorage.OCI_INDEX;
+
+    @TempDir
+    Path temp;
+
+    private RegistryServer server;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ObjectMapper json = new ObjectMapper();
+    private String base;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new RegistryServer(temp.resolve("registry"), "127.0.0.1", 0);
+        server.start();
+        base = "http://127.0.0.1:" + server.port();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.stop();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private HttpResponse<byte[]> send(String method, String path, byte[] body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+                .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return http.send(request.build(), BodyHandlers.ofByteArray());
+    }
+
+    private HttpResponse<byte[]> send(String method, String path) throws Exception {
+        return send(method, path, null);
+    }
+
+    private JsonNode body(HttpResponse<byte[]> response) throws Exception {
+        return json.readTree(response.body());
+    }
+
+    private String errorCode(HttpResponse<byte[]> response) throws Exception {
+        return body(response).path("errors").path(0).path("code").asText();
+    }
+
+    private static String header(HttpResponse<?> response, String name) {
+        return response.headers().firstValue(name).orElse(null);
+    }
+
+    private static String digest(byte[] content) {
+        return RegistryStorage.sha256(content);
+    }
+
+    private String pushBlob(String repo, byte[] content) throws Exception {
+        String digest = digest(content);
+        HttpResponse<byte[]> response = send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + digest, content,
+                "Content-Type", "application/octet-stream");
+        assertEquals(201, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+        return digest;
+    }
+
+    private ObjectNode descriptor(String mediaType, byte[] content) {
+        return json.createObjectNode().put("mediaType", mediaType).put("digest", digest(content)).put("size", content.length);
+    }
+
+    private byte[] imageManifest(byte[] config, byte[]... layers) throws Exception {
+        ObjectNode manifest = json.createObjectNode().put("schemaVersion", 2).put("mediaType", OCI_MANIFEST);
+        manifest.set("config", descriptor("application/vnd.oci.image.config.v1+json", config));
+        for (byte[] layer : layers) {
+            manifest.withArray("layers").add(descriptor("application/vnd.oci.image.layer.v1.tar", layer));
+        }
+        if (layers.length == 0) {
+            manifest.putArray("layers");
+        }
+        return json.writeValueAsBytes(manifest);
+    }
+
+    private HttpResponse<byte[]> putManifest(String repo, String reference, String mediaType, byte[] manifest) throws Exception {
+        return send("PUT", "/v2/" + repo + "/manifests/" + reference, manifest, "Content-Type", mediaType);
+    }
+
+    /** Pushes config + layer + manifest under a tag; returns the manifest bytes. */
+    private byte[] pushImage(String repo, String tag, String seed) throws Exception {
+        byte[] config = ("{\"seed\":\"" + seed + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] layer = ("layer of " + seed).getBytes(StandardCharsets.UTF_8);
+        pushBlob(repo, config);
+        pushBlob(repo, layer);
+        byte[] manifest = imageManifest(config, layer);
+        assertEquals(201, putManifest(repo, tag, OCI_MANIFEST, manifest).statusCode());
+        return manifest;
+    }
+
+    // ---------------------------------------------------------------- tests
+
+    @Test
+    void pingAnswersEmptyObjectWithApiVersionHeader() throws Exception {
+        HttpResponse<byte[]> response = send("GET", "/v2/");
+        assertEquals(200, response.statusCode());
+        assertEquals("registry/2.0", header(response, "Docker-Distribution-API-Version"));
+        assertEquals("{}", new String(response.body(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void monolithicPushThenHeadGetAndRangeGet() throws Exception {
+        byte[] content = "hello blob".getBytes(StandardCharsets.UTF_8);
+        String digest = digest(content);
+        HttpResponse<byte[]> pushed = send("POST", "/v2/library/hello/blobs/uploads/?digest=" + digest, content);
+        assertEquals(201, pushed.statusCode());
+        assertEquals("/v2/library/hello/blobs/" + digest, header(pushed, "Location"));
+        assertEquals(digest, header(pushed, "Docker-Content-Digest"));
+
+        HttpResponse<byte[]> head = send("HEAD", "/v2/library/hello/blobs/" + digest);
+        assertEquals(200, head.statusCode());
+        assertEquals(String.valueOf(content.length), header(head, "Content-Length"));
+        assertEquals(digest, header(head, "Docker-Content-Digest"));
+
+        HttpResponse<byte[]> get = send("GET", "/v2/library/hello/blobs/" + digest);
+        assertEquals(200, get.statusCode());
+        assertArrayEquals(content, get.body());
+
+        HttpResponse<byte[]> range = send("GET", "/v2/library/hello/blobs/" + digest, null, "Range", "bytes=6-9");
+        assertEquals(206, range.statusCode());
+        assertEquals("blob", new String(range.body(), StandardCharsets.UTF_8));
+        assertEquals("bytes 6-9/10", header(range, "Content-Range"));
+
+        HttpResponse<byte[]> otherRepo = send("GET", "/v2/other/blobs/" + digest);
+        assertEquals(404, otherRepo.statusCode(), "a repo sees only blobs pushed or mounted into it");
+        assertEquals("BLOB_UNKNOWN", errorCode(otherRepo));
+
+        assertEquals(202, send("DELETE", "/v2/library/hello/blobs/" + digest).statusCode());
+        assertEquals(404, send("HEAD", "/v2/library/hello/blobs/" + digest).statusCode());
+    }
+
+    @Test
+    void chunkedUploadChecksContentRange() throws Exception {
+        byte[] content = "0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+        String digest = digest(content);
+        HttpResponse<byte[]> started = send("POST", "/v2/chunked/blobs/uploads/");
+        assertEquals(202, started.statusCode());
+        assertEquals("0-0", header(started, "Range"));
+        String uuid = header(started, "Docker-Upload-UUID");
+        String location = header(started, "Location");
+        assertEquals("/v2/chunked/blobs/uploads/" + uuid, location);
+
+        HttpResponse<byte[]> first = send("PATCH", location, Arrays.copyOfRange(content, 0, 10),
+                "Content-Range", "0-9", "Content-Type", "application/octet-stream");
+        assertEquals(202, first.statusCode());
+        assertEquals("0-9", header(first, "Range"));
+
+        HttpResponse<byte[]> wrong = send("PATCH", location, Arrays.copyOfRange(content, 10, 16),
+                "Content-Range", "12-17", "Content-Type", "application/octet-stream");
+        assertEquals(416, wrong.statusCode());
+        assertEquals("0-9", header(wrong, "Range"));
+
+        HttpResponse<byte[]> status = send("GET", location);
+        assertEquals(204, status.statusCode());
+        assertEquals("0-9", header(status, "Range"));
+
+        HttpResponse<byte[]> second = send("PATCH", location, Arrays.copyOfRange(content, 10, 16),
+                "Content-Range", "10-15", "Content-Type", "application/octet-stream");
+        assertEquals(202, second.statusCode());
+        assertEquals("0-15", header(second, "Range"));
+
+        HttpResponse<byte[]> done = send("PUT", location + "?digest=" + digest);
+        assertEquals(201, done.statusCode());
+        assertArrayEquals(content, send("GET", "/v2/chunked/blobs/" + digest).body());
+        assertEquals(404, send("GET", location).statusCode(), "the upload is gone once complete");
+    }
+
+    @Test
+    void finalChunkOnPutAndCancel() throws Exception {
+        byte[] content = "final chunk".getBytes(StandardCharsets.UTF_8);
+        String location = header(send("POST", "/v2/put/blobs/uploads/"), "Location");
+        HttpResponse<byte[]> done = send("PUT", location + "?digest=" + digest(content), content,
+                "Content-Type", "application/octet-stream");
+        assertEquals(201, done.statusCode());
+        assertEquals(200, send("HEAD", "/v2/put/blobs/" + digest(content)).statusCode());
+
+        String cancelled = header(send("POST", "/v2/put/blobs/uploads/"), "Location");
+        assertEquals(204, send("DELETE", cancelled).statusCode());
+        HttpResponse<byte[]> gone = send("GET", cancelled);
+        assertEquals(404, gone.statusCode());
+        assertEquals("BLOB_UPLOAD_UNKNOWN", errorCode(gone));
+    }
+
+    @Test
+    void digestMismatchIsDigestInvalidAndStoresNothing() throws Exception {
+        byte[] content = "actual content".getBytes(StandardCharsets.UTF_8);
+        String claimed = digest("other content".getBytes(StandardCharsets.UTF_8));
+        HttpResponse<byte[]> response = send("POST", "/v2/bad/blobs/uploads/?digest=" + claimed, content);
+        assertEquals(400, response.statusCode());
+        assertEquals("DIGEST_INVALID", errorCode(response));
+        assertEquals(404, send("HEAD", "/v2/bad/blobs/" + claimed).statusCode());
+        assertEquals(404, send("HEAD", "/v2/bad/blobs/" + digest(content)).statusCode());
+        try (Stream<Path> blobs = Files.list(server.root().resolve("blobs/sha256"))) {
+            assertEquals(0, blobs.count());
+        }
+
+        String location = header(send("POST", "/v2/bad/blobs/uploads/"), "Location");
+        HttpResponse<byte[]> put = send("PUT", location + "?digest=" + claimed, content);
+        assertEquals(400, put.statusCode());
+        assertEquals("DIGEST_INVALID", errorCode(put));
+    }
+
+    @Test
+    void manifestReferencingMissingBlobIsRejected() throws Exception {
+        byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
+        byte[] layer = "missing layer".getBytes(StandardCharsets.UTF_8);
+        pushBlob("app", config);
+        HttpResponse<byte[]> response = putManifest("app", "v1", OCI_MANIFEST, imageManifest(config, layer));
+        assertEquals(400, response.statusCode());
+        assertEquals("MANIFEST_BLOB_UNKNOWN", errorCode(response));
+        assertEquals(digest(layer), body(response).path("errors").path(0).path("detail").asText());
+
+        HttpResponse<byte[]> invalid = putManifest("app", "v1", OCI_MANIFEST, "not json".getBytes(StandardCharsets.UTF_8));
+        assertEquals("MANIFEST_INVALID", errorCode(invalid));
+        HttpResponse<byte[]> schema1 = putManifest("app", "v1", OCI_MANIFEST,
+                "{\"schemaVersion\":1}".getBytes(StandardCharsets.UTF_8));
+        assertEquals("MANIFEST_INVALID", errorCode(schema1));
+
+        byte[] index = json.writeValueAsBytes(json.createObjectNode().put("schemaVersion", 2).put("mediaType", OCI_INDEX)
+                .set("manifests", json.createArrayNode().add(descriptor(OCI_MANIFEST, "nope".getBytes()))));
+        HttpResponse<byte[]> indexResponse = putManifest("app", "multi", OCI_INDEX, index);
+        assertEquals(400, indexResponse.statusCode());
+        assertEquals("MANIFEST_BLOB_UNKNOWN", errorCode(indexResponse));
+    }
+
+    @Test
+    void manifestPushAndPullByTagAndDigest() throws Exception {
+        byte[] manifest = pushImage("library/busybox", "latest", "a");
+        String digest = digest(manifest);
+
+        HttpResponse<byte[]> byTag = send("GET", "/v2/library/busybox/manifests/latest");
+        assertEquals(200, byTag.statusCode());
+        assertEquals(OCI_MANIFEST, header(byTag, "Content-Type"));
+        assertEquals(digest, header(byTag, "Docker-Content-Digest"));
+        assertArrayEquals(manifest, byTag.body());
+
+        HttpResponse<byte[]> byDigest = send("GET", "/v2/library/busybox/manifests/" + digest);
+        assertArrayEquals(manifest, byDigest.body());
+        HttpResponse<byte[]> head = send("HEAD", "/v2/library/busybox/manifests/latest");
+        assertEquals(200, head.statusCode());
+        assertEquals(String.valueOf(manifest.length), header(head, "Content-Length"));
+
+        HttpResponse<byte[]> unknown = send("GET", "/v2/library/busybox/manifests/nope");
+        assertEquals(404, unknown.statusCode());
+        assertEquals("MANIFEST_UNKNOWN", errorCode(unknown));
+
+        // an index over it, put by digest
+        byte[] index = json.writeValueAsBytes(json.createObjectNode().put("schemaVersion", 2).put("mediaType", OCI_INDEX)
+                .set("manifests", json.createArrayNode().add(descriptor(OCI_MANIFEST, manifest))));
+        HttpResponse<byte[]> putIndex = putManifest("library/busybox", digest(index), OCI_INDEX, index);
+        assertEquals(201, putIndex.statusCode());
+        assertEquals("/v2/library/busybox/manifests/" + digest(index), header(putIndex, "Location"));
+        assertEquals(OCI_INDEX, header(send("GET", "/v2/library/busybox/manifests/" + digest(index)), "Content-Type"));
+
+        HttpResponse<byte[]> wrongDigest = putManifest("library/busybox", digest, OCI_INDEX, index);
+        assertEquals("DIGEST_INVALID", errorCode(wrongDigest));
+    }
+
+    @Test
+    void tagsListAndCatalogPaginate() throws Exception {
+        byte[] manifest = pushImage("paged", "a", "p");
+        for (String tag : List.of("b", "c", "d", "e")) {
+            assertEquals(201, putManifest("paged", tag, OCI_MANIFEST, manifest).statusCode());
+        }
+        HttpResponse<byte[]> all = send("GET", "/v2/paged/tags/list");
+        assertEquals("paged", body(all).path("name").asText());
+        assertEquals(List.of("a", "b", "c", "d", "e"), strings(body(all).path("tags")));
+        assertEquals(null, header(all, "Link"));
+
+        List<String> seen = new ArrayList<>();
+        String next = "/v2/paged/tags/list?n=2";
+        int pages = 0;
+        while (next != null) {
+            HttpResponse<byte[]> page = send("GET", next);
+            assertEquals(200, page.statusCode());
+            seen.addAll(strings(body(page).path("tags")));
+            String link = header(page, "Link");
+            next = link == null ? null : link.substring(1, link.indexOf('>'));
+            if (link != null) {
+                assertTrue(link.endsWith("; rel=\"next\""), link);
+            }
+            pages++;
+        }
+        assertEquals(List.of("a", "b", "c", "d", "e"), seen);
+        assertEquals(3, pages);
+        assertEquals(List.of("d", "e"), strings(body(send("GET", "/v2/paged/tags/list?last=c")).path("tags")));
+
+        HttpResponse<byte[]> unknownRepo = send("GET", "/v2/nothing/here/tags/list");
+        assertEquals(404, unknownRepo.statusCode());
+        assertEquals("NAME_UNKNOWN", errorCode(unknownRepo));
+
+        pushBlob("alpha", "x".getBytes());
+        pushBlob("zeta/nested", "y".getBytes());
+        HttpResponse<byte[]> catalog = send("GET", "/v2/_catalog");
+        assertEquals(List.of("alpha", "paged", "zeta/nested"), strings(body(catalog).path("repositories")));
+        HttpResponse<byte[]> first = send("GET", "/v2/_catalog?n=2");
+        assertEquals(List.of("alpha", "paged"), strings(body(first).path("repositories")));
+        assertEquals("</v2/_catalog?last=paged&n=2>; rel=\"next\"", header(first, "Link"));
+        HttpResponse<byte[]> second = send("GET", "/v2/_catalog?last=paged&n=2");
+        assertEquals(List.of("zeta/nested"), strings(body(second).path("repositories")));
+        assertEquals(null, header(second, "Link"));
+    }
+
+    @Test
+    void crossRepositoryMount() throws Exception {
+        byte[] content = "shared layer".getBytes(StandardCharsets.UTF_8);
+        String digest = pushBlob("source", content);
+        HttpResponse<byte[]> mounted = send("POST", "/v2/target/blobs/uploads/?mount=" + digest + "&from=source");
+        assertEquals(201, mounted.statusCode());
+        assertEquals("/v2/target/blobs/" + digest, header(mounted, "Location"));
+        assertArrayEquals(content, send("GET", "/v2/target/blobs/" + digest).body());
+
+        String missing = digest("never pushed".getBytes(StandardCharsets.UTF_8));
+        HttpResponse<byte[]> fallback = send("POST", "/v2/target/blobs/uploads/?mount=" + missing + "&from=source");
+        assertEquals(202, fallback.statusCode());
+        assertTrue(header(fallback, "Location").startsWith("/v2/target/blobs/uploads/"));
+        HttpResponse<byte[]> notInSource = send("POST", "/v2/third/blobs/uploads/?mount=" + digest + "&from=elsewhere");
+        assertEquals(202, notInSource.statusCode(), "a repo that does not have the blob cannot lend it");
+    }
+
+    @Test
+    void deleteManifestByDigestAndTag() throws Exception {
+        byte[] manifest = pushImage("del", "one", "d");
+        assertEquals(201, putManifest("del", "two", OCI_MANIFEST, manifest).statusCode());
+        String digest = digest(manifest);
+
+        assertEquals(202, send("DELETE", "/v2/del/manifests/two").statusCode(), "tag deletion (spec v1.1)");
+        assertEquals(404, send("GET", "/v2/del/manifests/two").statusCode());
+        assertEquals(200, send("GET", "/v2/del/manifests/one").statusCode());
+
+        assertEquals(202, send("DELETE", "/v2/del/manifests/" + digest).statusCode());
+        assertEquals(404, send("GET", "/v2/del/manifests/" + digest).statusCode());
+        assertEquals(404, send("GET", "/v2/del/manifests/one").statusCode(), "tags of a deleted manifest go with it");
+        HttpResponse<byte[]> again = send("DELETE", "/v2/del/manifests/" + digest);
+        assertEquals(404, again.statusCode());
+        assertEquals("MANIFEST_UNKNOWN", errorCode(again));
+    }
+
+    @Test
+    void referrersListManifestsWithThatSubject() throws Exception {
+        byte[] image = pushImage("ref", "latest", "r");
+        byte[] emptyConfig = "{}".getBytes(StandardCharsets.UTF_8);
+        byte[] signature = "signature".getBytes(StandardCharsets.UTF_8);
+        pushBlob("ref", emptyConfig);
+        pushBlob("ref", signature);
+        ObjectNode artifact = json.createObjectNode().put("schemaVersion", 2).put("mediaType", OCI_MANIFEST)
+                .put("artifactType", "application/vnd.example.signature");
+        artifact.set("config", descriptor("application/vnd.oci.empty.v1+json", emptyConfig));
+        artifact.putArray("layers").add(descriptor("application/octet-stream", signature));
+        artifact.set("subject", descriptor(OCI_MANIFEST, image));
+        artifact.putObject("annotations").put("org.example.kind", "sig");
+        byte[] artifactBytes = json.writeValueAsBytes(artifact);
+        HttpResponse<byte[]> put = putManifest("ref", digest(artifactBytes), OCI_MANIFEST, artifactBytes);
+        assertEquals(201, put.statusCode());
+        assertEquals(digest(image), header(put, "OCI-Subject"));
+
+        HttpResponse<byte[]> referrers = send("GET", "/v2/ref/referrers/" + digest(image));
+        assertEquals(200, referrers.statusCode());
+        assertEquals(OCI_INDEX, header(referrers, "Content-Type"));
+        JsonNode manifests = body(referrers).path("manifests");
+        assertEquals(1, manifests.size());
+        assertEquals(digest(artifactBytes), manifests.path(0).path("digest").asText());
+        assertEquals("application/vnd.example.signature", manifests.path(0).path("artifactType").asText());
+        assertEquals("sig", manifests.path(0).path("annotations").path("org.example.kind").asText());
+
+        HttpResponse<byte[]> filtered = send("GET", "/v2/ref/referrers/" + digest(image) + "?artifactType=application/other");
+        assertEquals(0, body(filtered).path("manifests").size());
+        assertEquals("artifactType", header(filtered, "OCI-Filters-Applied"));
+        assertEquals(0, body(send("GET", "/v2/ref/referrers/" + digest(artifactBytes))).path("manifests").size());
+    }
+
+    @Test
+    void garbageCollectionRemovesOnlyUnreferencedBlobs() throws Exception {
+        byte[] manifest = pushImage("gc", "keep", "k");
+        JsonNode parsed = json.readTree(manifest);
+        String config = parsed.path("config").path("digest").asText();
+        String layer = parsed.path("layers").path(0).path("digest").asText();
+        String orphan = pushBlob("gc", "orphan".getBytes(StandardCharsets.UTF_8));
+
+        RegistryStorage.GarbageCollection result = server.collectGarbage();
+        assertEquals(List.of(orphan), result.deletedBlobs());
+        assertEquals("orphan".length(), result.freedBytes());
+        assertEquals(404, send("HEAD", "/v2/gc/blobs/" + orphan).statusCode());
+        assertEquals(200, send("HEAD", "/v2/gc/blobs/" + config).statusCode());
+        assertEquals(200, send("HEAD", "/v2/gc/blobs/" + layer).statusCode());
+        assertEquals(200, send("GET", "/v2/gc/manifests/keep").statusCode());
+
+        // once the manifest is gone, its blobs are garbage too
+        assertEquals(202, send("DELETE", "/v2/gc/manifests/" + digest(manifest)).statusCode());
+        List<String> second = server.collectGarbage().deletedBlobs();
+        assertEquals(3, second.size());
+        assertTrue(second.containsAll(List.of(config, layer, digest(manifest))));
+        assertEquals(404, send("HEAD", "/v2/gc/blobs/" + layer).statusCode());
+        assertEquals(List.of(), server.collectGarbage().deletedBlobs());
+    }
+
+    @Test
+    void traversalAttemptsAreRejected() throws Exception {
+        Path outside = temp.resolve("outside");
+        Files.createDirectories(outside);
+        List<String> attempts = List.of(
+                "/v2/../x/blobs/uploads/",
+                "/v2/..%2Fx/blobs/uploads/",
+                "/v2/a/..%2F..%2Foutside/blobs/uploads/",
+                "/v2/_x/blobs/uploads/",
+                "/v2/A/blobs/uploads/",
+                "/v2/x/blobs/sha256:..%2F..%2F",
+                "/v2/x/blobs/sha256:../../outside");
+        for (String attempt : attempts) {
+            HttpResponse<byte[]> response = send("POST", attempt);
+            assertNotEquals(202, response.statusCode(), attempt);
+            assertTrue(response.statusCode() >= 400, attempt + " -> " + response.statusCode());
+        }
+        HttpResponse<byte[]> badName = send("GET", "/v2/Bad..Name/tags/list");
+        assertEquals(400, badName.statusCode());
+        assertEquals("NAME_INVALID", errorCode(badName));
+
+        HttpResponse<byte[]> badDigest = send("GET", "/v2/x/blobs/sha256:..%2F..%2Fetc");
+        assertTrue(badDigest.statusCode() == 400, "got " + badDigest.statusCode());
+        HttpResponse<byte[]> shortDigest = send("HEAD", "/v2/x/blobs/sha256:abc");
+        assertEquals(400, shortDigest.statusCode());
+        HttpResponse<byte[]> digestInQuery = send("POST", "/v2/x/blobs/uploads/?digest=sha256:../../outside/evil", "x".getBytes());
+        assertEquals(400, digestInQuery.statusCode());
+        assertEquals("DIGEST_INVALID", errorCode(digestInQuery));
+        HttpResponse<byte[]> mountFrom = send("POST", "/v2/x/blobs/uploads/?mount=" + digest("x".getBytes()) + "&from=../outside");
+        assertEquals("NAME_INVALID", errorCode(mountFrom));
+        HttpResponse<byte[]> badUpload = send("PATCH", "/v2/x/blobs/uploads/..%2F..%2Foutside", "x".getBytes());
+        assertTrue(badUpload.statusCode() >= 400);
+
+        try (Stream<Path> files = Files.list(outside)) {
+            assertEquals(0, files.count());
+        }
+        try (Stream<Path> files = Files.list(temp)) {
+            assertEquals(List.of("outside", "registry"), files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void storageSurvivesRestart() throws Exception {
+        byte[] manifest = pushImage("persist", "v1", "s");
+        server.stop();
+        server = new RegistryServer(temp.resolve("registry"), "127.0.0.1", 0);
+        server.start();
+        base = "http://127.0.0.1:" + server.port();
+        assertArrayEquals(manifest, send("GET", "/v2/persist/manifests/v1").body());
+        try (Stream<Path> files = Files.walk(server.root())) {
+            assertFalse(files.anyMatch(p -> p.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX)));
+        }
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(node -> values.add(node.asText()));
+        return values;
+    }
+}
