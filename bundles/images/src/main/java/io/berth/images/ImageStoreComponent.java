@@ -1,0 +1,78 @@
+package io.berth.images;
+
+import io.berth.spi.images.ContentStore;
+import io.berth.spi.images.Image;
+import io.berth.spi.images.ImageStore;
+import io.berth.spi.images.LayerStore;
+import io.berth.spi.kernel.KernelProperties;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.List;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * The image store service, at {@code <data-root>/image/store/}, over the
+ * content store and the layer store (mandatory static references: if either
+ * goes, this component is deactivated and comes back with the new one).
+ */
+@Component(service = ImageStore.class)
+public class ImageStoreComponent implements ImageStore {
+
+    private final FileImageStore store;
+
+    @Activate
+    public ImageStoreComponent(BundleContext context, @Reference(name = "content") ContentStore content,
+            @Reference(name = "layers") LayerStore layers)
+            throws IOException {
+        String dataRoot = context.getProperty(KernelProperties.DATA_ROOT);
+        if (dataRoot == null || dataRoot.isBlank()) {
+            throw new IllegalStateException("framework property " + KernelProperties.DATA_ROOT + " is not set");
+        }
+        store = new FileImageStore(Path.of(dataRoot, "image", "store"), content, layers);
+    }
+
+    @Override
+    public List<Image> list() throws IOException {
+        return store.list();
+    }
+
+    @Override
+    public Image find(String nameOrId) throws IOException {
+        return store.find(nameOrId);
+    }
+
+    @Override
+    public byte[] config(String id) throws IOException {
+        return store.config(id);
+    }
+
+    @Override
+    public void tag(String source, String target) throws IOException {
+        store.tag(source, target);
+    }
+
+    @Override
+    public List<String> remove(String nameOrId, boolean force) throws IOException {
+        return store.remove(nameOrId, force);
+    }
+
+    @Override
+    public List<Image> load(InputStream archive) throws IOException {
+        return store.load(archive);
+    }
+
+    @Override
+    public void save(List<String> namesOrIds, OutputStream out) throws IOException {
+        store.save(namesOrIds, out);
+    }
+
+    @Override
+    public List<String> prune() throws IOException {
+        return store.prune();
+    }
+}
