@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -223,6 +224,49 @@ class DaemonProcessIT {
                             && text.lines().anyMatch(line -> line.contains("Active") && line.contains("io.berth.storage-vfs (0.1.0")),
                     () -> lb(own));
         }
+    }
+
+    @Test
+    void imagesLoadTagSaveAndRemoveThroughTheShell(@TempDir Path dir) throws Exception {
+        Path archive = dir.resolve("hello.tar");
+        ImageArchives.dockerArchive(archive, "berth-test/hello:latest", Map.of("hello.txt", "hello\n"));
+        Commands.Result load = daemon.shell("berth:load " + archive);
+        assertEquals(0, load.exitCode(), load::toString);
+        assertTrue(load.stdout().contains("Loaded image: berth-test/hello:latest"), load::toString);
+
+        assertEquals(0, daemon.shell("berth:tag berth-test/hello berth-test/hello:v2").exitCode());
+        String images = daemon.shell("berth:images").stdout();
+        assertTrue(images.lines().anyMatch(line -> line.matches("berth-test/hello\\s+latest\\s+[0-9a-f]{12}\\s.*")), images);
+        assertTrue(images.lines().anyMatch(line -> line.matches("berth-test/hello\\s+v2\\s+[0-9a-f]{12}\\s.*")), images);
+
+        Path saved = dir.resolve("saved.tar");
+        Commands.Result save = daemon.shell("berth:save " + saved + " berth-test/hello:v2");
+        assertEquals(0, save.exitCode(), save::toString);
+        Commands.Result members = Commands.run("tar", "-tf", saved.toString());
+        assertTrue(members.stdout().lines().anyMatch("manifest.json"::equals), members::toString);
+
+        Commands.Result untag = daemon.shell("berth:rmi berth-test/hello:v2");
+        assertEquals("Untagged: berth-test/hello:v2", untag.stdout().trim(), untag::toString);
+        Commands.Result delete = daemon.shell("berth:rmi berth-test/hello");
+        assertTrue(delete.stdout().contains("Untagged: berth-test/hello:latest")
+                && delete.stdout().contains("Deleted: sha256:"), delete::toString);
+        assertFalse(daemon.shell("berth:images").stdout().contains("berth-test/hello"));
+        assertTrue(daemon.shell("berth:layers").stdout().lines().noneMatch(line -> line.matches("[0-9a-f]{12}\\s.*")),
+                "the layers went with the image");
+
+        Commands.Result reload = daemon.shell("berth:load " + saved);
+        assertTrue(reload.stdout().contains("Loaded image: berth-test/hello:v2"), reload::toString);
+        assertEquals(0, daemon.shell("berth:rmi berth-test/hello:v2").exitCode());
+    }
+
+    @Test
+    void aBrokenImageArchiveIsRefusedWithTheReason(@TempDir Path dir) throws Exception {
+        Path archive = dir.resolve("broken.tar");
+        Files.write(archive, "this is not a tar archive at all".repeat(40).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Commands.Result load = daemon.shell("berth:load " + archive);
+        assertNotEquals(0, load.exitCode(), load::toString);
+        assertFalse(load.stderr().isBlank(), load::toString);
+        assertEquals(0, daemon.shell("berth:images").exitCode(), "the daemon still answers");
     }
 
     private static String lb(BerthDaemon daemon) {
