@@ -1,0 +1,69 @@
+package io.berth.spi.images;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.function.Consumer;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Talks to OCI/Docker registries: fetches an image's manifest and blobs into
+ * the {@link ContentStore}, and pushes them from it. Credentials come with
+ * each call (as the Engine API's X-Registry-Auth will); progress is reported
+ * as events for the API to stream as Docker's JSON progress messages.
+ */
+@ProviderType
+public interface RegistryClient {
+
+    /** Credentials for one call: user name and password, or an identity token; all may be null. */
+    record Credentials(String username, String password, String identityToken) {
+        public static final Credentials NONE = new Credentials(null, null, null);
+    }
+
+    /**
+     * One progress event, as Docker reports them.
+     *
+     * @param id      what it is about: a layer's short digest, or the reference
+     * @param status  e.g. "Pulling fs layer", "Downloading", "Download complete", "Already exists", "Pushed"
+     * @param current bytes done, or -1
+     * @param total   bytes in all, or -1
+     */
+    record Progress(String id, String status, long current, long total) {
+    }
+
+    /**
+     * What a pull fetched: the manifest chosen for the platform (stored in the
+     * content store, like the config and every layer blob).
+     *
+     * @param reference      the normalised reference pulled
+     * @param manifestDigest digest of the image manifest (not of an index)
+     * @param indexDigest    digest of the index it was chosen from, or null
+     * @param manifest       the manifest document
+     * @param configDigest   digest of the image config
+     * @param layers         digests and media types of the layer blobs, bottom first
+     */
+    record Pulled(Reference reference, String manifestDigest, String indexDigest, byte[] manifest, String configDigest,
+                  List<Blob> layers) {
+    }
+
+    /** A blob a manifest names. */
+    record Blob(String digest, String mediaType, long size) {
+    }
+
+    /**
+     * Fetches {@code reference} for {@code platform} ({@code os/arch[/variant]}, or null for the host's):
+     * the manifest (choosing from an index), the config and every layer blob
+     * not yet in the content store, three at a time, each verified.
+     */
+    Pulled pull(Reference reference, String platform, Credentials credentials, Consumer<Progress> progress)
+            throws IOException;
+
+    /**
+     * Pushes an image manifest and the blobs it names from the content store to
+     * {@code reference}: blobs the registry has are skipped, blobs from another
+     * repository of the same registry are mounted, the rest uploaded.
+     *
+     * @return the digest of the pushed manifest
+     */
+    String push(Reference reference, byte[] manifest, String mediaType, Credentials credentials,
+                Consumer<Progress> progress) throws IOException;
+}
