@@ -80,7 +80,8 @@ public class BerthBundlesIT {
                 .collect(Collectors.toList());
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
         for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs",
-                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images")) {
+                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images",
+                "io.berth.registry-server", "io.berth.registry-client")) {
             assertTrue(subsystem + " is installed", Arrays.stream(context.getBundles())
                     .anyMatch(bundle -> subsystem.equals(bundle.getSymbolicName())));
         }
@@ -96,7 +97,8 @@ public class BerthBundlesIT {
         String info = gogo("berth:info");
         assertTrue(info, info.startsWith("berth itest\n"));
         for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs",
-                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images")) {
+                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images",
+                "io.berth.registry-server", "io.berth.registry-client")) {
             String row = info.lines().filter(line -> line.endsWith(" " + subsystem)).findFirst()
                     .orElseThrow(() -> new AssertionError(subsystem + " missing from berth:info:\n" + info));
             assertTrue(row, row.contains("Active"));
