@@ -10,6 +10,7 @@ import io.berth.spi.images.ImageStore;
 import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.images.Reference;
+import io.berth.spi.images.RegistryClient;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,11 +39,15 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipParameters;
 
 /**
  * Images and their names on disk, as Docker keeps them:
@@ -81,9 +86,50 @@ public final class FileImageStore implements ImageStore {
     private static final String OCI_REF_NAME = "org.opencontainers.image.ref.name";
 
     /** What {@code imagedb/<hex>.json} holds. */
-    record ImageRecord(String id, List<String> layers, List<String> diffIds, String created, long size) {
+    record ImageRecord(String id, List<String> layers, List<String> diffIds, String created, long size,
+                       Map<String, String> compressed, List<String> manifests) {
+        ImageRecord {
+            compressed = compressed == null ? Map.of() : Map.copyOf(compressed);
+            manifests = manifests == null ? List.of() : List.copyOf(manifests);
+        }
+
         String top() {
             return layers.isEmpty() ? null : layers.get(layers.size() - 1);
+        }
+
+        /** Every blob this image keeps in the content store besides its layers' uncompressed tars. */
+        Set<String> extraBlobs() {
+            Set<String> blobs = new TreeSet<>(compressed.values());
+            blobs.addAll(manifests);
+            return blobs;
+        }
+
+        ImageRecord with(Map<String, String> moreCompressed, String manifest) {
+            Map<String, String> c = new TreeMap<>(compressed);
+            c.putAll(moreCompressed);
+            List<String> m = new ArrayList<>(manifests);
+            if (manifest != null && !m.contains(manifest)) {
+                m.add(manifest);
+            }
+            return new ImageRecord(id, layers, diffIds, created, size, c, m);
+        }
+    }
+
+    /** Opens one layer's uncompressed tar. */
+    @FunctionalInterface
+    private interface TarSource {
+        InputStream open() throws IOException;
+    }
+
+    /** Told when a layer is actually unpacked into the layer store (by index, bottom first). */
+    private interface Unpacking {
+        Unpacking NONE = new Unpacking() {
+        };
+
+        default void extracting(int index) {
+        }
+
+        default void done(int index) {
         }
     }
 
@@ -102,8 +148,18 @@ public final class FileImageStore implements ImageStore {
     private final Path tmp;
     private final ContentStore content;
     private final LayerStore layers;
+    private final Supplier<RegistryClient> registry;
 
     public FileImageStore(Path root, ContentStore content, LayerStore layers) throws IOException {
+        this(root, content, layers, () -> null);
+    }
+
+    /**
+     * @param registry the registry client in use for pull and push; it may give {@code null} when none is running
+     */
+    public FileImageStore(Path root, ContentStore content, LayerStore layers, Supplier<RegistryClient> registry)
+            throws IOException {
+        this.registry = registry == null ? () -> null : registry;
         this.root = Files.createDirectories(root).toAbsolutePath();
         this.imagedb = Files.createDirectories(this.root.resolve("imagedb"));
         this.repositoriesFile = this.root.resolve("repositories.json");
@@ -243,9 +299,11 @@ public final class FileImageStore implements ImageStore {
         for (ImageRecord other : records()) {
             stillUsed.add(other.id());
             stillUsed.addAll(other.diffIds());
+            stillUsed.addAll(other.extraBlobs());
         }
         List<String> blobs = new ArrayList<>(record.diffIds());
         blobs.add(record.id());
+        blobs.addAll(record.extraBlobs());
         for (String blob : blobs) {
             if (!stillUsed.contains(blob)) {
                 content.delete(blob);
@@ -503,44 +561,15 @@ public final class FileImageStore implements ImageStore {
         try {
             for (Candidate candidate : candidates) {
                 writeBlob(new java.io.ByteArrayInputStream(candidate.config()), candidate.id(), newBlobs);
-                String parent = null;
-                List<String> chain = new ArrayList<>();
-                long size = 0;
-                for (int i = 0; i < candidate.layerFiles().size(); i++) {
-                    String diffId = candidate.diffIds().get(i);
-                    try (InputStream tar = decompressed(new BufferedInputStream(
-                            Files.newInputStream(candidate.layerFiles().get(i))))) {
-                        writeBlob(tar, diffId, newBlobs);
-                    }
-                    Layer layer;
-                    try (InputStream tar = content.read(diffId)) {
-                        layer = layers.register(tar, parent);
-                    }
-                    heldTops.add(layer.chainId());
-                    if (parent != null) {
-                        layers.release(parent); // the child now holds the parent
-                        heldTops.remove(heldTops.size() - 2);
-                    }
-                    if (!layer.diffId().equals(diffId)) {
-                        throw new IOException("layer store computed diff id " + layer.diffId() + " for " + diffId);
-                    }
-                    chain.add(layer.chainId());
-                    size += layer.size();
-                    parent = layer.chainId();
+                List<TarSource> tars = new ArrayList<>();
+                for (Path file : candidate.layerFiles()) {
+                    tars.add(() -> decompressed(new BufferedInputStream(Files.newInputStream(file))));
                 }
-                records.add(new ImageRecord(candidate.id(), chain, candidate.diffIds(), candidate.created(), size));
+                records.add(registerLayers(candidate.id(), candidate.created(), tars, candidate.diffIds(),
+                        newBlobs, heldTops, Unpacking.NONE));
             }
         } catch (IOException | RuntimeException e) {
-            for (String top : heldTops) {
-                try {
-                    layers.release(top);
-                } catch (IOException | RuntimeException again) {
-                    e.addSuppressed(again);
-                }
-            }
-            for (String blob : newBlobs) {
-                content.delete(blob);
-            }
+            undo(e, heldTops, newBlobs);
             throw e;
         }
         Repositories repos = repositories();
@@ -573,12 +602,389 @@ public final class FileImageStore implements ImageStore {
         return result;
     }
 
+    /**
+     * Puts an image's layers into the layer store, bottom first, keeping each layer's uncompressed tar as a blob
+     * keyed by its diff id (written only when missing, and verified against the diff id as it is written).
+     * Layers whose chain exists already are not unpacked again: below the top they are only used as parents
+     * (a new child takes its own reference on its parent); an existing top takes one more reference. When it
+     * returns, the image holds exactly one reference: on its top layer, which is in {@code heldTops}; layers
+     * and blobs it added are in {@code heldTops} and {@code newBlobs} for {@link #undo} if a later step fails.
+     */
+    private ImageRecord registerLayers(String id, String created, List<TarSource> tars, List<String> diffIds,
+                                       List<String> newBlobs, List<String> heldTops, Unpacking unpacking)
+            throws IOException {
+        String parent = null;
+        boolean parentHeld = false;
+        List<String> chain = new ArrayList<>();
+        long size = 0;
+        for (int i = 0; i < tars.size(); i++) {
+            String diffId = diffIds.get(i);
+            boolean top = i == tars.size() - 1;
+            String chainId = parent == null ? diffId
+                    : "sha256:" + sha256Hex((parent + " " + diffId).getBytes(StandardCharsets.UTF_8));
+            Layer existing = layers.get(chainId);
+            if (existing == null) {
+                unpacking.extracting(i);
+            }
+            if (!content.exists(diffId)) {
+                try (InputStream tar = tars.get(i).open()) {
+                    content.write(tar, diffId, -1);
+                } catch (IOException e) {
+                    throw new IOException("layer " + (i + 1) + " of image " + id + " does not match diff id "
+                            + diffId + " of its config: " + e.getMessage(), e);
+                }
+                newBlobs.add(diffId);
+            }
+            Layer layer;
+            if (existing != null && !top) {
+                layer = existing; // kept by whoever has it; a new child above takes its own reference
+                parentHeld = false;
+            } else {
+                try (InputStream tar = content.read(diffId)) {
+                    layer = layers.register(tar, parent);
+                }
+                heldTops.add(layer.chainId());
+                if (parentHeld) {
+                    layers.release(parent); // the child now holds the parent
+                    heldTops.remove(heldTops.size() - 2);
+                }
+                parentHeld = true;
+                if (!layer.diffId().equals(diffId)) {
+                    throw new IOException("layer store computed diff id " + layer.diffId() + " for " + diffId);
+                }
+                if (existing == null) {
+                    unpacking.done(i);
+                }
+            }
+            chain.add(layer.chainId());
+            size += layer.size();
+            parent = layer.chainId();
+        }
+        return new ImageRecord(id, chain, diffIds, created, size, null, null);
+    }
+
+    /** Drops the layer references and blobs a failed load or pull took. */
+    private void undo(Exception e, List<String> heldTops, List<String> newBlobs) {
+        for (int i = heldTops.size() - 1; i >= 0; i--) {
+            try {
+                layers.release(heldTops.get(i));
+            } catch (IOException | RuntimeException again) {
+                e.addSuppressed(again);
+            }
+        }
+        for (String blob : newBlobs) {
+            try {
+                content.delete(blob);
+            } catch (IOException | RuntimeException again) {
+                e.addSuppressed(again);
+            }
+        }
+    }
+
     private void writeBlob(InputStream in, String digest, List<String> newBlobs) throws IOException {
         if (content.exists(digest)) {
             return;
         }
         content.write(in, digest, -1);
         newBlobs.add(digest);
+    }
+
+    // ---------------------------------------------------------------- pull and push
+
+    private RegistryClient client() throws IOException {
+        RegistryClient client = registry.get();
+        if (client == null) {
+            throw new IOException("no registry client is running");
+        }
+        return client;
+    }
+
+    @Override
+    public Image pull(String reference, String platform, RegistryClient.Credentials credentials,
+                      Consumer<RegistryClient.Progress> progress) throws IOException {
+        RegistryClient client = client();
+        Reference ref = Reference.parse(reference);
+        Consumer<RegistryClient.Progress> events = progress == null ? p -> { } : progress;
+        // The download runs without the store's lock: blobs are content addressed, nothing else changes.
+        RegistryClient.Pulled pulled = client.pull(ref, platform, credentials, events);
+        return commitPulled(ref, pulled, events);
+    }
+
+    private synchronized Image commitPulled(Reference ref, RegistryClient.Pulled pulled,
+                                            Consumer<RegistryClient.Progress> events) throws IOException {
+        try {
+            return storePulled(ref, pulled, events);
+        } catch (IOException | RuntimeException e) {
+            forgetPulled(pulled, e);
+            throw e;
+        }
+    }
+
+    private Image storePulled(Reference ref, RegistryClient.Pulled pulled, Consumer<RegistryClient.Progress> events)
+            throws IOException {
+        String id = pulled.configDigest();
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new IOException("manifest " + pulled.manifestDigest() + " of " + ref + " has no valid config digest");
+        }
+        byte[] config;
+        try (InputStream in = content.read(id)) {
+            config = in.readAllBytes();
+        }
+        if (!id.equals("sha256:" + sha256Hex(config))) {
+            throw new IOException("config " + id + " of " + ref + " does not match its digest");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(config);
+        } catch (IOException e) {
+            throw new IOException("invalid image config " + id + " of " + ref + ": not JSON");
+        }
+        JsonNode diffIdNodes = root == null ? null : root.path("rootfs").get("diff_ids");
+        if (diffIdNodes == null || !diffIdNodes.isArray()) {
+            throw new IOException("invalid image config " + id + " of " + ref + ": it has no rootfs.diff_ids");
+        }
+        List<RegistryClient.Blob> blobs = pulled.layers();
+        if (diffIdNodes.size() != blobs.size()) {
+            throw new IOException("manifest " + pulled.manifestDigest() + " of " + ref + " lists " + blobs.size()
+                    + " layers but config " + id + " has " + diffIdNodes.size() + " diff_ids");
+        }
+        List<String> diffIds = new ArrayList<>();
+        Map<String, String> compressed = new TreeMap<>();
+        List<TarSource> tars = new ArrayList<>();
+        for (int i = 0; i < blobs.size(); i++) {
+            String diffId = diffIdNodes.get(i).asText();
+            if (!ID.matcher(diffId).matches()) {
+                throw new IOException("invalid image config " + id + ": bad diff id \"" + diffId + "\"");
+            }
+            RegistryClient.Blob blob = blobs.get(i);
+            Compression compression = compression(blob.mediaType(), blob.digest());
+            diffIds.add(diffId);
+            if (compression == Compression.GZIP) {
+                compressed.put(diffId, blob.digest());
+            }
+            tars.add(() -> compression.open(new BufferedInputStream(content.read(blob.digest()))));
+        }
+
+        ImageRecord known = readRecord(id);
+        if (known == null) {
+            verifyKeptLayers(blobs, diffIds, tars);
+        }
+        ImageRecord record;
+        if (known != null) {
+            record = known.with(compressed, pulled.manifestDigest());
+        } else {
+            List<String> newBlobs = new ArrayList<>();
+            List<String> heldTops = new ArrayList<>();
+            try {
+                record = registerLayers(id, root.path("created").asText(""), tars, diffIds, newBlobs, heldTops,
+                        new Unpacking() {
+                            @Override
+                            public void extracting(int index) {
+                                events.accept(new RegistryClient.Progress(shortDigest(blobs.get(index).digest()),
+                                        "Extracting", -1, -1));
+                            }
+
+                            @Override
+                            public void done(int index) {
+                                events.accept(new RegistryClient.Progress(shortDigest(blobs.get(index).digest()),
+                                        "Pull complete", -1, -1));
+                            }
+                        }).with(compressed, pulled.manifestDigest());
+                writeRecord(record);
+            } catch (IOException | RuntimeException e) {
+                undo(e, heldTops, newBlobs);
+                throw e;
+            }
+        }
+        if (known != null) {
+            writeRecord(record);
+        }
+        if (pulled.indexDigest() != null && !isKept(pulled.indexDigest())) {
+            content.delete(pulled.indexDigest()); // the image keeps its own manifest, not the index
+        }
+        Repositories repos = repositories();
+        String repoDigest = new Reference(ref.domain(), ref.path(), null,
+                pulled.indexDigest() != null ? pulled.indexDigest() : pulled.manifestDigest()).toString();
+        repos.references().put(repoDigest, id);
+        if (ref.tag() != null) {
+            String old = repos.references().put(new Reference(ref.domain(), ref.path(), ref.tag(), null).toString(), id);
+            if (old != null && !old.equals(id)) {
+                LOG.log(System.Logger.Level.INFO, "The image " + familiar(ref) + " now points at " + id
+                        + " instead of " + old);
+            }
+        }
+        writeRepositories(repos);
+        // The registry client has reported "Digest: ..." already.
+        events.accept(new RegistryClient.Progress(null, (known != null ? "Status: Image is up to date for "
+                : "Status: Downloaded newer image for ") + familiar(ref), -1, -1));
+        return toImage(record, namesById().getOrDefault(id, List.of()));
+    }
+
+    /**
+     * A layer whose uncompressed tar is kept already is not read again when it is registered: unless its blob is
+     * known to be that tar (compressed), check that it decompresses to the diff id the config names.
+     */
+    private void verifyKeptLayers(List<RegistryClient.Blob> blobs, List<String> diffIds, List<TarSource> tars)
+            throws IOException {
+        Set<String> knownPairs = new TreeSet<>();
+        for (ImageRecord other : records()) {
+            other.compressed().forEach((diffId, blob) -> knownPairs.add(diffId + " " + blob));
+        }
+        for (int i = 0; i < blobs.size(); i++) {
+            String diffId = diffIds.get(i);
+            String digest = blobs.get(i).digest();
+            if (!content.exists(diffId) || digest.equals(diffId) || knownPairs.contains(diffId + " " + digest)) {
+                continue;
+            }
+            String actual;
+            try (InputStream tar = tars.get(i).open()) {
+                actual = "sha256:" + sha256Hex(tar);
+            }
+            if (!actual.equals(diffId)) {
+                throw new IOException("layer " + (i + 1) + " (" + digest + ") decompresses to " + actual
+                        + " but the config says diff id " + diffId);
+            }
+        }
+    }
+
+    /** After a refused pull: drops the blobs it fetched that nothing kept refers to. */
+    private void forgetPulled(RegistryClient.Pulled pulled, Exception e) {
+        List<String> fetched = new ArrayList<>();
+        fetched.add(pulled.configDigest());
+        fetched.add(pulled.manifestDigest());
+        fetched.add(pulled.indexDigest());
+        pulled.layers().forEach(blob -> fetched.add(blob.digest()));
+        try {
+            for (String digest : fetched) {
+                if (digest != null && ID.matcher(digest).matches() && !isKept(digest)) {
+                    content.delete(digest);
+                }
+            }
+        } catch (IOException | RuntimeException again) {
+            e.addSuppressed(again);
+        }
+    }
+
+    /** Whether an image record refers to the blob (as its config, a layer tar, a compressed layer or a manifest). */
+    private boolean isKept(String digest) throws IOException {
+        for (ImageRecord other : records()) {
+            if (other.id().equals(digest) || other.diffIds().contains(digest) || other.extraBlobs().contains(digest)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How a layer blob is compressed, from its media type. */
+    private enum Compression {
+        NONE, GZIP;
+
+        InputStream open(BufferedInputStream in) throws IOException {
+            return this == GZIP ? new GzipCompressorInputStream(in, true) : in;
+        }
+    }
+
+    private static Compression compression(String mediaType, String digest) throws IOException {
+        if (mediaType == null) {
+            throw new IOException("layer " + digest + " has no media type");
+        }
+        if (mediaType.endsWith("+zstd") || mediaType.endsWith(".tar.zstd")) {
+            throw new IOException("cannot unpack layer " + digest + " (" + mediaType
+                    + "): zstd layers are not supported yet");
+        }
+        if (mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip")) {
+            return Compression.GZIP;
+        }
+        if (mediaType.endsWith(".tar") || mediaType.endsWith("diff.tar")) {
+            return Compression.NONE;
+        }
+        throw new IOException("cannot unpack layer " + digest + ": unsupported media type " + mediaType);
+    }
+
+    private static String shortDigest(String digest) {
+        return digest != null && digest.startsWith("sha256:") && digest.length() >= 19 ? digest.substring(7, 19) : digest;
+    }
+
+    @Override
+    public String push(String name, RegistryClient.Credentials credentials,
+                       Consumer<RegistryClient.Progress> progress) throws IOException {
+        RegistryClient client = client();
+        Reference ref = parseReference(name);
+        if (ref == null) {
+            throw new IllegalArgumentException("cannot push " + name + ": push needs a repository name, not an image id");
+        }
+        if (ref.digest() != null) {
+            throw new IllegalArgumentException("cannot push " + name + ": a digest reference cannot be pushed to");
+        }
+        byte[] manifest;
+        String id;
+        synchronized (this) {
+            id = repositories().references().get(ref.toString());
+            ImageRecord record = id == null ? null : readRecord(id);
+            if (record == null) {
+                throw new NoSuchElementException("An image does not exist locally with the tag: " + familiar(ref));
+            }
+            manifest = pushManifest(record);
+        }
+        String digest = client.push(ref, manifest, Manifests.OCI_MANIFEST, credentials, progress);
+        synchronized (this) {
+            if (readRecord(id) != null) {
+                Repositories repos = repositories();
+                repos.references().put(new Reference(ref.domain(), ref.path(), null, digest).toString(), id);
+                writeRepositories(repos);
+            }
+        }
+        return digest;
+    }
+
+    /**
+     * The OCI manifest an image is pushed with: its config and its layers gzip-compressed (deterministically, each
+     * compressed once and then reused); stores the compressed blobs and the manifest in the content store.
+     */
+    private byte[] pushManifest(ImageRecord record) throws IOException {
+        ObjectNode manifest = JSON.createObjectNode();
+        manifest.put("schemaVersion", 2);
+        manifest.put("mediaType", Manifests.OCI_MANIFEST);
+        manifest.set("config", descriptor(Manifests.OCI_CONFIG, record.id(), content.size(record.id())));
+        ArrayNode layerDescriptors = manifest.putArray("layers");
+        Map<String, String> compressed = new TreeMap<>();
+        for (String diffId : record.diffIds()) {
+            String gzipped = record.compressed().get(diffId);
+            if (gzipped == null || !content.exists(gzipped)) {
+                if (!content.exists(diffId)) {
+                    throw new IOException("cannot push image " + record.id() + ": the content of layer " + diffId
+                            + " was not kept");
+                }
+                gzipped = gzipBlob(diffId);
+            }
+            compressed.put(diffId, gzipped);
+            layerDescriptors.add(descriptor(OCI_LAYER + "+gzip", gzipped, content.size(gzipped)));
+        }
+        byte[] bytes = JSON.writeValueAsBytes(manifest);
+        String digest = content.write(new java.io.ByteArrayInputStream(bytes), "sha256:" + sha256Hex(bytes),
+                bytes.length);
+        writeRecord(record.with(compressed, digest));
+        return bytes;
+    }
+
+    /** Gzips a kept layer tar into the content store: no name, time 0, so the same tar gives the same blob. */
+    private String gzipBlob(String diffId) throws IOException {
+        Files.createDirectories(tmp);
+        Path file = Files.createTempFile(tmp, "push-", ".tar.gz");
+        try {
+            GzipParameters parameters = new GzipParameters();
+            parameters.setModificationTime(0);
+            parameters.setOperatingSystem(255);
+            try (InputStream in = content.read(diffId);
+                 OutputStream out = new GzipCompressorOutputStream(Files.newOutputStream(file), parameters)) {
+                in.transferTo(out);
+            }
+            try (InputStream in = Files.newInputStream(file)) {
+                return content.write(in, "sha256:" + sha256Hex(file), Files.size(file));
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     // ---------------------------------------------------------------- save

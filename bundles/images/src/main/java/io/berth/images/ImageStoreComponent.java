@@ -4,26 +4,37 @@ import io.berth.spi.images.ContentStore;
 import io.berth.spi.images.Image;
 import io.berth.spi.images.ImageStore;
 import io.berth.spi.images.LayerStore;
+import io.berth.spi.images.RegistryClient;
 import io.berth.spi.kernel.KernelProperties;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * The image store service, at {@code <data-root>/image/store/}, over the
  * content store and the layer store (mandatory static references: if either
- * goes, this component is deactivated and comes back with the new one).
+ * goes, this component is deactivated and comes back with the new one), and the
+ * registry client for pull and push (optional, dynamic, greedy: it may come and go
+ * while the store runs).
  */
 @Component(service = ImageStore.class)
 public class ImageStoreComponent implements ImageStore {
 
     private final FileImageStore store;
+
+    @Reference(name = "registry", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile RegistryClient registry;
 
     @Activate
     public ImageStoreComponent(BundleContext context, @Reference(name = "content") ContentStore content,
@@ -33,7 +44,7 @@ public class ImageStoreComponent implements ImageStore {
         if (dataRoot == null || dataRoot.isBlank()) {
             throw new IllegalStateException("framework property " + KernelProperties.DATA_ROOT + " is not set");
         }
-        store = new FileImageStore(Path.of(dataRoot, "image", "store"), content, layers);
+        store = new FileImageStore(Path.of(dataRoot, "image", "store"), content, layers, () -> registry);
     }
 
     @Override
@@ -74,5 +85,17 @@ public class ImageStoreComponent implements ImageStore {
     @Override
     public List<String> prune() throws IOException {
         return store.prune();
+    }
+
+    @Override
+    public Image pull(String reference, String platform, RegistryClient.Credentials credentials,
+                      Consumer<RegistryClient.Progress> progress) throws IOException {
+        return store.pull(reference, platform, credentials, progress);
+    }
+
+    @Override
+    public String push(String name, RegistryClient.Credentials credentials,
+                       Consumer<RegistryClient.Progress> progress) throws IOException {
+        return store.push(name, credentials, progress);
     }
 }

@@ -55,4 +55,25 @@ public interface ImageStore {
 
     /** Removes dangling images (no names); returns the deleted ids. */
     List<String> prune() throws IOException;
+
+    /**
+     * {@code docker pull}: fetches the image through the registry client,
+     * unpacks its layers (uncompressed, gzip or zstd) into the layer store,
+     * verifying each against the config's diff ids, and names it.
+     *
+     * @param reference a reference as the CLI takes it ({@code busybox}, {@code localhost:5000/app:1})
+     * @param platform  {@code os/arch[/variant]}, or null for the host's
+     * @return the pulled image
+     */
+    Image pull(String reference, String platform, RegistryClient.Credentials credentials,
+               java.util.function.Consumer<RegistryClient.Progress> progress) throws IOException;
+
+    /**
+     * {@code docker push}: pushes the image a name refers to (config, layers
+     * compressed with gzip, manifest) through the registry client.
+     *
+     * @return the digest of the pushed manifest
+     */
+    String push(String name, RegistryClient.Credentials credentials,
+                java.util.function.Consumer<RegistryClient.Progress> progress) throws IOException;
 }

@@ -1,0 +1,296 @@
+package io.berth.images;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.registry.client.HttpRegistryClient;
+import io.berth.registry.server.RegistryServer;
+import io.berth.spi.images.Image;
+import io.berth.spi.images.Layer;
+import io.berth.spi.images.Reference;
+import io.berth.spi.images.RegistryClient;
+import io.berth.spi.images.RegistryClient.Credentials;
+import io.berth.spi.images.RegistryClient.Progress;
+import io.berth.spi.storage.StorageDriver;
+import io.berth.storage.vfs.VfsStorageDriver;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link FileImageStore#push} and {@link FileImageStore#pull} against the real registry server and the real
+ * registry client. It lives here, not in bundles/images, because images cannot depend on registry-client
+ * (which depends on images for its tests) without a Maven reactor cycle.
+ */
+class FileImageStorePullTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path temp;
+
+    private RegistryServer server;
+    private String registry;
+    private final List<HttpRegistryClient> clients = new ArrayList<>();
+
+    /** One engine's worth of stores, with its own registry client. */
+    record Stores(FileContentStore content, FileLayerStore layers, FileImageStore images) {
+    }
+
+    private Stores stores(String name) throws IOException {
+        Path dir = temp.resolve(name);
+        StorageDriver vfs = new VfsStorageDriver(dir.resolve("vfs"));
+        FileContentStore content = new FileContentStore(dir.resolve("content"));
+        FileLayerStore layers = new FileLayerStore(dir.resolve("layers"), new StorageDrivers() {
+            @Override
+            public StorageDriver byName(String driver) {
+                return driver.equals("vfs") ? vfs : null;
+            }
+
+            @Override
+            public Set<String> activeNames() {
+                return Set.of("vfs");
+            }
+        }, () -> Optional.of("vfs"));
+        HttpRegistryClient client = new HttpRegistryClient(content, HttpRegistryClient.Settings.defaults());
+        clients.add(client);
+        return new Stores(content, layers, new FileImageStore(dir.resolve("store"), content, layers, () -> client));
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new RegistryServer(temp.resolve("registry"), "127.0.0.1", 0);
+        server.start();
+        registry = "127.0.0.1:" + server.port();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        clients.forEach(HttpRegistryClient::close);
+        server.stop();
+    }
+
+    record Snapshot(List<Image> images, List<Layer> layers, List<String> blobs) {
+    }
+
+    private static Snapshot snapshot(Stores s) throws IOException {
+        return new Snapshot(s.images().list(), s.layers().layers(), s.content().list());
+    }
+
+    @Test
+    void anImagePushedFromOneStorePullsIntoAnother() throws Exception {
+        byte[] base = tar(Map.of("bin/busybox", "busybox"));
+        byte[] top = tar(Map.of("etc/passwd", "root"));
+        byte[] config = config(base, top);
+        String id = "sha256:" + sha256(config);
+        Stores a = stores("a");
+        a.images().load(new ByteArrayInputStream(dockerArchive(config, List.of(base, top), "app:v1")));
+        a.images().tag("app:v1", registry + "/test/app:v1");
+
+        List<Progress> pushed = new ArrayList<>();
+        String digest = a.images().push(registry + "/test/app:v1", Credentials.NONE, pushed::add);
+        assertTrue(digest.startsWith("sha256:"), digest);
+        assertEquals(List.of(registry + "/test/app@" + digest), a.images().find(id).repoDigests());
+        // Pushing again compresses nothing anew: same manifest, same digest.
+        assertEquals(digest, a.images().push(registry + "/test/app:v1", Credentials.NONE, null));
+
+        Stores b = stores("b");
+        List<Progress> events = new ArrayList<>();
+        Image pulled = b.images().pull(registry + "/test/app:v1", null, Credentials.NONE, events::add);
+        assertEquals(id, pulled.id());
+        assertEquals(List.of(registry + "/test/app:v1"), pulled.repoTags());
+        assertEquals(List.of(registry + "/test/app@" + digest), pulled.repoDigests());
+        assertEquals("2024-05-01T10:00:00Z", pulled.created());
+        List<Layer> layers = b.layers().layers();
+        assertEquals(2, layers.size());
+        assertEquals(List.of("sha256:" + sha256(base), "sha256:" + sha256(top)),
+                layers.stream().map(Layer::diffId).toList());
+        assertEquals(pulled.layers(), layers.stream().map(Layer::chainId).toList());
+        assertEquals(1, b.layers().get(pulled.layers().get(1)).references(), "the image holds its top layer once");
+        assertEquals(2, events.stream().filter(e -> e.status().equals("Extracting")).count(), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.status().equals("Digest: " + digest)), events.toString());
+        assertTrue(events.contains(new Progress(null, "Status: Downloaded newer image for " + registry + "/test/app:v1",
+                -1, -1)), events.toString());
+        // The kept layer tars make it saveable, and it can be pushed back unchanged.
+        b.images().save(List.of(registry + "/test/app:v1"), new ByteArrayOutputStream());
+        assertEquals(digest, b.images().push(registry + "/test/app:v1", Credentials.NONE, null));
+
+        List<Progress> again = new ArrayList<>();
+        Snapshot before = snapshot(b);
+        Image same = b.images().pull(registry + "/test/app:v1", null, Credentials.NONE, again::add);
+        assertEquals(id, same.id());
+        assertEquals(0, again.stream().filter(e -> e.status().equals("Extracting")).count(), again.toString());
+        assertTrue(again.contains(new Progress(null, "Status: Image is up to date for " + registry + "/test/app:v1",
+                -1, -1)), again.toString());
+        assertEquals(before, snapshot(b));
+
+        // rmi releases everything the pull kept.
+        b.images().remove(id, true);
+        assertEquals(List.of(), b.layers().layers());
+        assertEquals(List.of(), b.content().list());
+    }
+
+    @Test
+    void aLayerThatIsNotItsDiffIdIsRefusedAndLeavesTheStoreAsItWas() throws Exception {
+        byte[] base = tar(Map.of("bin/busybox", "busybox"));
+        byte[] other = tar(Map.of("bin/sh", "evil"));
+        Stores a = stores("a");
+        a.images().load(new ByteArrayInputStream(dockerArchive(config(base), List.of(base), "good:1")));
+        a.images().tag("good:1", registry + "/test/good:1");
+        a.images().push(registry + "/test/good:1", Credentials.NONE, null);
+
+        // A manifest whose layer does not decompress to the diff id its config names.
+        FileContentStore scratch = new FileContentStore(temp.resolve("scratch"));
+        byte[] config = JSON.writeValueAsBytes(((ObjectNode) JSON.readTree(config(base))).put("comment", "bad"));
+        String configDigest = scratch.write(new ByteArrayInputStream(config), null, -1);
+        byte[] layer = gzip(other);
+        String layerDigest = scratch.write(new ByteArrayInputStream(layer), null, -1);
+        ObjectNode manifest = JSON.createObjectNode().put("schemaVersion", 2).put("mediaType", Manifests.OCI_MANIFEST);
+        manifest.putObject("config").put("mediaType", Manifests.OCI_CONFIG).put("digest", configDigest)
+                .put("size", config.length);
+        manifest.putArray("layers").addObject().put("mediaType", "application/vnd.oci.image.layer.v1.tar+gzip")
+                .put("digest", layerDigest).put("size", layer.length);
+        byte[] bytes = JSON.writeValueAsBytes(manifest);
+        scratch.write(new ByteArrayInputStream(bytes), null, -1);
+        HttpRegistryClient crafting = new HttpRegistryClient(scratch, HttpRegistryClient.Settings.defaults());
+        clients.add(crafting);
+        crafting.push(Reference.parse(registry + "/test/bad:1"), bytes, Manifests.OCI_MANIFEST, Credentials.NONE, null);
+
+        Stores b = stores("b");
+        b.images().pull(registry + "/test/good:1", null, Credentials.NONE, null);
+        Snapshot before = snapshot(b);
+        IOException e = assertThrows(IOException.class,
+                () -> b.images().pull(registry + "/test/bad:1", null, Credentials.NONE, null));
+        assertTrue(e.getMessage().contains("diff id"), e.getMessage());
+        assertEquals(before, snapshot(b));
+        assertEquals(null, b.images().find(registry + "/test/bad:1"));
+
+        // Into a fresh store too (the layer is unpacked, not already kept).
+        Stores c = stores("c");
+        IOException fresh = assertThrows(IOException.class,
+                () -> c.images().pull(registry + "/test/bad:1", null, Credentials.NONE, null));
+        assertTrue(fresh.getMessage().contains("diff id"), fresh.getMessage());
+        assertEquals(new Snapshot(List.of(), List.of(), List.of()), snapshot(c));
+    }
+
+    @Test
+    void withoutARegistryClientPullAndPushSaySo() throws Exception {
+        Path dir = temp.resolve("none");
+        FileContentStore content = new FileContentStore(dir.resolve("content"));
+        FileImageStore images = new FileImageStore(dir.resolve("store"), content, null);
+        IOException pull = assertThrows(IOException.class, () -> images.pull("busybox", null, null, null));
+        assertEquals("no registry client is running", pull.getMessage());
+        IOException push = assertThrows(IOException.class, () -> images.push("busybox", null, null));
+        assertEquals("no registry client is running", push.getMessage());
+    }
+
+    @Test
+    void zstdLayersAreRefusedClearly() throws Exception {
+        byte[] base = tar(Map.of("a", "a"));
+        FileContentStore scratch = new FileContentStore(temp.resolve("scratch"));
+        byte[] config = config(base);
+        String configDigest = scratch.write(new ByteArrayInputStream(config), null, -1);
+        byte[] layer = "not really zstd".getBytes(StandardCharsets.UTF_8);
+        String layerDigest = scratch.write(new ByteArrayInputStream(layer), null, -1);
+        ObjectNode manifest = JSON.createObjectNode().put("schemaVersion", 2).put("mediaType", Manifests.OCI_MANIFEST);
+        manifest.putObject("config").put("mediaType", Manifests.OCI_CONFIG).put("digest", configDigest)
+                .put("size", config.length);
+        manifest.putArray("layers").addObject().put("mediaType", "application/vnd.oci.image.layer.v1.tar+zstd")
+                .put("digest", layerDigest).put("size", layer.length);
+        byte[] bytes = JSON.writeValueAsBytes(manifest);
+        HttpRegistryClient crafting = new HttpRegistryClient(scratch, HttpRegistryClient.Settings.defaults());
+        clients.add(crafting);
+        crafting.push(Reference.parse(registry + "/test/zstd:1"), bytes, Manifests.OCI_MANIFEST, Credentials.NONE, null);
+
+        Stores b = stores("b");
+        IOException e = assertThrows(IOException.class,
+                () -> b.images().pull(registry + "/test/zstd:1", null, Credentials.NONE, null));
+        assertTrue(e.getMessage().contains("zstd layers are not supported yet"), e.getMessage());
+        assertEquals(new Snapshot(List.of(), List.of(), List.of()), snapshot(b));
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    private static byte[] config(byte[]... layers) throws Exception {
+        ObjectNode config = JSON.createObjectNode();
+        config.put("architecture", "amd64");
+        config.put("os", "linux");
+        config.put("created", "2024-05-01T10:00:00Z");
+        ObjectNode rootfs = config.putObject("rootfs");
+        rootfs.put("type", "layers");
+        ArrayNode diffIds = rootfs.putArray("diff_ids");
+        for (byte[] layer : layers) {
+            diffIds.add("sha256:" + sha256(layer));
+        }
+        return JSON.writeValueAsBytes(config);
+    }
+
+    /** A docker save archive (Docker 25+ layout: everything under blobs/sha256/). */
+    private static byte[] dockerArchive(byte[] config, List<byte[]> layers, String tag) throws Exception {
+        Map<String, Object> members = new TreeMap<>();
+        ArrayNode manifest = JSON.createArrayNode();
+        ObjectNode item = manifest.addObject();
+        members.put("blobs/sha256/" + sha256(config), config);
+        item.put("Config", "blobs/sha256/" + sha256(config));
+        item.putArray("RepoTags").add(tag);
+        ArrayNode paths = item.putArray("Layers");
+        for (byte[] layer : layers) {
+            members.put("blobs/sha256/" + sha256(layer), layer);
+            paths.add("blobs/sha256/" + sha256(layer));
+        }
+        members.put("manifest.json", JSON.writeValueAsBytes(manifest));
+        return tar(members);
+    }
+
+    private static byte[] tar(Map<String, ?> files) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (Map.Entry<String, ?> file : new TreeMap<>(files).entrySet()) {
+                byte[] content = file.getValue() instanceof byte[] b ? b
+                        : ((String) file.getValue()).getBytes(StandardCharsets.UTF_8);
+                TarArchiveEntry entry = new TarArchiveEntry(file.getKey(), true);
+                entry.setSize(content.length);
+                entry.setMode(0100644);
+                tar.putArchiveEntry(entry);
+                tar.write(content);
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    private static byte[] gzip(byte[] data) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
+            gzip.write(data);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
