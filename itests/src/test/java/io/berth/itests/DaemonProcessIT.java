@@ -260,6 +260,51 @@ class DaemonProcessIT {
     }
 
     @Test
+    void pushToTheBuiltInRegistryAndPullBack(@TempDir Path dir) throws Exception {
+        Path copy = dir.resolve("berth");
+        Commands.Result cp = Commands.run("cp", "-a", distribution().toString(), copy.toString());
+        assertEquals(0, cp.exitCode(), cp::toString);
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        try (BerthDaemon own = BerthDaemon.start(copy, dir.resolve("daemon"))) {
+            // The registry server runs once configured: a .cfg in deploy/ is ConfigAdmin configuration.
+            Files.writeString(copy.resolve("deploy/io.berth.registry.cfg"), "address=127.0.0.1\nport=" + port + "\n");
+            String catalog = "http://127.0.0.1:" + port + "/v2/_catalog";
+            Await.until("the registry to answer", () -> curl(catalog), body -> body.startsWith("{"), () -> curl(catalog));
+
+            Path archive = dir.resolve("hello.tar");
+            ImageArchives.dockerArchive(archive, "berth-test/hello:latest", Map.of("hello.txt", "hello\n"));
+            assertEquals(0, own.shell("berth:load " + archive).exitCode());
+            String remote = "127.0.0.1:" + port + "/berth-test/hello:v1";
+            assertEquals(0, own.shell("berth:tag berth-test/hello " + remote).exitCode());
+            Commands.Result push = own.shell("berth:push " + remote);
+            assertEquals(0, push.exitCode(), push::toString);
+            assertTrue(push.stdout().contains("digest: sha256:"), push::toString);
+            assertEquals("{\"repositories\":[\"berth-test/hello\"]}", curl(catalog).trim());
+
+            assertEquals(0, own.shell("berth:rmi " + remote).exitCode());
+            assertEquals(0, own.shell("berth:rmi berth-test/hello").exitCode());
+            Commands.Result pull = own.shell("berth:pull " + remote);
+            assertEquals(0, pull.exitCode(), pull::toString);
+            assertTrue(pull.stdout().contains("Downloaded newer image for " + remote), pull::toString);
+            String images = own.shell("berth:images").stdout();
+            assertTrue(images.contains("127.0.0.1:" + port + "/berth-test/hello"), images);
+            Commands.Result again = own.shell("berth:pull " + remote);
+            assertTrue(again.stdout().contains("Image is up to date for " + remote), again::toString);
+        }
+    }
+
+    private static String curl(String url) {
+        try {
+            return Commands.run("curl", "-sS", "--max-time", "5", url).stdout();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    @Test
     void aBrokenImageArchiveIsRefusedWithTheReason(@TempDir Path dir) throws Exception {
         Path archive = dir.resolve("broken.tar");
         Files.write(archive, "this is not a tar archive at all".repeat(40).getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -233,6 +233,17 @@ public final class FileImageStore implements ImageStore {
         if (byName != null && repos.references().containsKey(byName.toString())) {
             String id = repos.references().remove(byName.toString());
             out.add("Untagged: " + familiar(byName));
+            // As Docker: once no tag is left, the digest references (repo@sha256:...) go too.
+            boolean tagsLeft = repos.references().entrySet().stream()
+                    .anyMatch(entry -> entry.getValue().equals(id) && Reference.parse(entry.getKey()).tag() != null);
+            if (!tagsLeft) {
+                for (String key : new ArrayList<>(repos.references().keySet())) {
+                    if (repos.references().get(key).equals(id)) {
+                        repos.references().remove(key);
+                        out.add("Untagged: " + familiar(Reference.parse(key)));
+                    }
+                }
+            }
             writeRepositories(repos);
             if (!repos.references().containsValue(id)) {
                 ImageRecord record = readRecord(id);

@@ -2,6 +2,7 @@ package io.berth.shell;
 
 import io.berth.spi.images.Image;
 import io.berth.spi.images.ImageStore;
+import io.berth.spi.images.RegistryClient;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -24,7 +25,9 @@ import org.osgi.service.component.annotations.Component;
         "osgi.command.function=load",
         "osgi.command.function=save",
         "osgi.command.function=tag",
-        "osgi.command.function=rmi"})
+        "osgi.command.function=rmi",
+        "osgi.command.function=pull",
+        "osgi.command.function=push"})
 public class ImageCommands {
 
     private final ImageStore images;
@@ -90,6 +93,27 @@ public class ImageCommands {
                     @Descriptor("untag every name of an image given by id") boolean force,
                     @Descriptor("image name or id") String name) throws IOException {
         images.remove(name, force).forEach(System.out::println);
+    }
+
+    @Descriptor("pull an image from a registry")
+    public void pull(@Descriptor("reference, e.g. localhost:5000/app:1") String reference) throws IOException {
+        io.berth.spi.images.Image image = images.pull(reference, null, RegistryClient.Credentials.NONE,
+                ImageCommands::printProgress);
+        System.out.println(image.id());
+    }
+
+    @Descriptor("push an image to a registry")
+    public void push(@Descriptor("image name, e.g. localhost:5000/app:1") String name) throws IOException {
+        String digest = images.push(name, RegistryClient.Credentials.NONE, ImageCommands::printProgress);
+        System.out.println("digest: " + digest);
+    }
+
+    /** One line per event that says something; byte counts of running downloads are left out. */
+    private static void printProgress(RegistryClient.Progress progress) {
+        if (progress.status().equals("Downloading") || progress.status().equals("Pushing")) {
+            return;
+        }
+        System.out.println((progress.id() == null || progress.id().isEmpty() ? "" : progress.id() + ": ") + progress.status());
     }
 
     private static String familiar(String reference) {
