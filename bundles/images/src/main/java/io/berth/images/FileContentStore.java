@@ -1,6 +1,7 @@
 package io.berth.images;
 
 import io.berth.spi.images.ContentStore;
+import io.berth.storage.support.DiskFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -53,8 +54,8 @@ public final class FileContentStore implements ContentStore {
         this.blobs = Files.createDirectories(base.resolve("blobs").resolve(SHA256));
         this.ingest = Files.createDirectories(base.resolve("ingest"));
         cleanIngest();
-        syncDirectory(base.resolve("blobs"));
-        syncDirectory(base);
+        DiskFiles.syncDirectory(base.resolve("blobs"));
+        DiskFiles.syncDirectory(base);
     }
 
     @Override
@@ -98,7 +99,7 @@ public final class FileContentStore implements ContentStore {
                     // atomically replaces it with an identical file.
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
                     moved = true;
-                    syncDirectory(blobs);
+                    DiskFiles.syncDirectory(blobs);
                 }
                 return PREFIX + actualHex;
             }
@@ -138,7 +139,7 @@ public final class FileContentStore implements ContentStore {
     public boolean delete(String digest) throws IOException {
         boolean deleted = Files.deleteIfExists(path(digest));
         if (deleted) {
-            syncDirectory(blobs);
+            DiskFiles.syncDirectory(blobs);
         }
         return deleted;
     }
@@ -212,25 +213,14 @@ public final class FileContentStore implements ContentStore {
         int removed = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(ingest)) {
             for (Path entry : entries) {
-                deleteRecursively(entry);
+                DiskFiles.deleteTree(entry);
                 removed++;
             }
         }
         if (removed > 0) {
             LOG.log(System.Logger.Level.INFO, "removed {0} unfinished blob write(s) from {1}", removed, ingest);
-            syncDirectory(ingest);
+            DiskFiles.syncDirectory(ingest);
         }
-    }
-
-    private static void deleteRecursively(Path path) throws IOException {
-        if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
-                for (Path entry : entries) {
-                    deleteRecursively(entry);
-                }
-            }
-        }
-        Files.deleteIfExists(path);
     }
 
     private static void deleteQuietly(Path path) {
@@ -238,12 +228,6 @@ public final class FileContentStore implements ContentStore {
             Files.deleteIfExists(path);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "could not remove " + path, e);
-        }
-    }
-
-    private static void syncDirectory(Path directory) throws IOException {
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-            channel.force(true);
         }
     }
 

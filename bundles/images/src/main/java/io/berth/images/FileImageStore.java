@@ -11,6 +11,7 @@ import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.images.Reference;
 import io.berth.spi.images.RegistryClient;
+import io.berth.storage.support.DiskFiles;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -167,14 +168,16 @@ public final class FileImageStore implements ImageStore {
         this.content = content;
         this.layers = layers;
         if (Files.exists(tmp)) {
-            deleteRecursively(tmp); // what an interrupted load left
+            DiskFiles.deleteTree(tmp); // what an interrupted load left
         }
-        try (DirectoryStream<Path> partial = Files.newDirectoryStream(imagedb, "*.tmp")) {
-            for (Path file : partial) {
-                Files.deleteIfExists(file);
+        // What a write interrupted by a crash left (see DiskFiles.writeAtomically).
+        for (Path dir : List.of(imagedb, this.root)) {
+            try (DirectoryStream<Path> partial = Files.newDirectoryStream(dir, DiskFiles.TEMP_PREFIX + "*")) {
+                for (Path file : partial) {
+                    Files.deleteIfExists(file);
+                }
             }
         }
-        Files.deleteIfExists(root.resolve("repositories.json.tmp"));
     }
 
     // ---------------------------------------------------------------- queries
@@ -296,7 +299,7 @@ public final class FileImageStore implements ImageStore {
     private List<String> delete(ImageRecord record) throws IOException {
         List<String> out = new ArrayList<>();
         Files.deleteIfExists(recordFile(record.id()));
-        syncDirectory(imagedb);
+        DiskFiles.syncDirectory(imagedb);
         out.add("Deleted: " + record.id());
         if (record.top() != null) {
             layers.release(record.top());
@@ -343,7 +346,7 @@ public final class FileImageStore implements ImageStore {
             }
             return commit(candidates);
         } finally {
-            deleteRecursively(spool);
+            DiskFiles.deleteTree(spool);
         }
     }
 
@@ -1311,7 +1314,7 @@ public final class FileImageStore implements ImageStore {
     }
 
     private void writeRecord(ImageRecord record) throws IOException {
-        atomicWrite(recordFile(record.id()), JSON.writeValueAsBytes(record));
+        DiskFiles.writeAtomically(recordFile(record.id()), JSON.writeValueAsBytes(record));
     }
 
     private Path recordFile(String id) {
@@ -1330,27 +1333,7 @@ public final class FileImageStore implements ImageStore {
     }
 
     private void writeRepositories(Repositories repos) throws IOException {
-        atomicWrite(repositoriesFile, JSON.writeValueAsBytes(repos));
-    }
-
-    private static void atomicWrite(Path file, byte[] data) throws IOException {
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buffer = ByteBuffer.wrap(data);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            channel.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        syncDirectory(file.getParent());
-    }
-
-    private static void syncDirectory(Path directory) throws IOException {
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-            channel.force(true);
-        }
+        DiskFiles.writeAtomically(repositoriesFile, JSON.writeValueAsBytes(repos));
     }
 
     private static Path member(Path dir, String name) throws IOException {
@@ -1424,14 +1407,4 @@ public final class FileImageStore implements ImageStore {
         }
     }
 
-    private static void deleteRecursively(Path path) throws IOException {
-        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
-                for (Path entry : entries) {
-                    deleteRecursively(entry);
-                }
-            }
-        }
-        Files.deleteIfExists(path);
-    }
 }

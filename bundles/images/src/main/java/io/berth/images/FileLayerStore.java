@@ -6,6 +6,7 @@ import io.berth.spi.images.LayerStore;
 import io.berth.spi.storage.DiffDriver;
 import io.berth.spi.storage.StorageDriver;
 import io.berth.storage.archive.NaiveDiffDriver;
+import io.berth.storage.support.DiskFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -261,13 +262,7 @@ public final class FileLayerStore implements LayerStore {
     private void write(StoredLayer layer) throws IOException {
         Path file = file(layer.chainId());
         Files.createDirectories(file.getParent());
-        Path temp = file.resolveSibling("layer.json.tmp");
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            channel.write(ByteBuffer.wrap(JSON.writeValueAsBytes(layer)));
-            channel.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(layer));
     }
 
     private Path file(String chainId) {

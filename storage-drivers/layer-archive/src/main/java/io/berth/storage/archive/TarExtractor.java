@@ -1,5 +1,6 @@
 package io.berth.storage.archive;
 
+import io.berth.storage.support.DiskFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -579,7 +580,7 @@ final class TarExtractor {
 
     private void remove(String relative, Path target, FileStat stat) throws IOException {
         if (stat.isDirectory()) {
-            deleteTree(target);
+            DiskFiles.deleteTree(target);
         } else {
             Files.delete(target);
         }
@@ -595,23 +596,6 @@ final class TarExtractor {
         dirTimes.subMap(below, true, relative + "0", false).clear();
         pendingXattrs.remove(relative);
         pendingXattrs.subMap(below, true, relative + "0", false).clear();
-    }
-
-    /** Deletes a directory tree without following symbolic links. */
-    static void deleteTree(Path dir) throws IOException {
-        List<Path> children = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            stream.forEach(children::add);
-        }
-        for (Path child : children) {
-            FileStat stat = FileStat.lstat(child);
-            if (stat != null && stat.isDirectory()) {
-                deleteTree(child);
-            } else if (stat != null) {
-                Files.delete(child);
-            }
-        }
-        Files.delete(dir);
     }
 
     // --- the end --------------------------------------------------------------------------------

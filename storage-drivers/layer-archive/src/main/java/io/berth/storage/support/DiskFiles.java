@@ -31,6 +31,9 @@ public final class DiskFiles {
     private static final Set<PosixFilePermission> DEFAULT_MODE = PosixFilePermissions.fromString("rw-rw-rw-");
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
+    /** How the temp files of {@link #writeAtomically} start; one is left only when the process dies mid-write. */
+    public static final String TEMP_PREFIX = ".tmp-";
+
     private DiskFiles() {
     }
 
@@ -41,21 +44,26 @@ public final class DiskFiles {
      * mode new files get (0666 less the umask).
      */
     public static void writeAtomically(Path file, String content) throws IOException {
+        writeAtomically(file, content.getBytes(StandardCharsets.UTF_8), DEFAULT_MODE);
+    }
+
+    /** As {@link #writeAtomically(Path, String)}, for bytes (e.g. a JSON record). */
+    public static void writeAtomically(Path file, byte[] content) throws IOException {
         writeAtomically(file, content, DEFAULT_MODE);
     }
 
     /** As {@link #writeAtomically(Path, String)}, but the file is readable and writable by its owner only (0600). */
     public static void writeAtomicallyOwnerOnly(Path file, String content) throws IOException {
-        writeAtomically(file, content, OWNER_ONLY);
+        writeAtomically(file, content.getBytes(StandardCharsets.UTF_8), OWNER_ONLY);
     }
 
-    private static void writeAtomically(Path file, String content, Set<PosixFilePermission> mode) throws IOException {
+    private static void writeAtomically(Path file, byte[] content, Set<PosixFilePermission> mode) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         FileAttribute<Set<PosixFilePermission>> permissions = PosixFilePermissions.asFileAttribute(mode);
-        Path temp = Files.createTempFile(dir, ".tmp-" + file.getFileName() + "-", "", permissions);
+        Path temp = Files.createTempFile(dir, TEMP_PREFIX + file.getFileName() + "-", "", permissions);
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
+                ByteBuffer bytes = ByteBuffer.wrap(content);
                 while (bytes.hasRemaining()) {
                     channel.write(bytes);
                 }

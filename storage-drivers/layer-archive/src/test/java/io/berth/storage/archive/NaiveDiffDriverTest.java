@@ -77,7 +77,7 @@ class NaiveDiffDriverTest {
 
         @Override
         public void remove(String id) throws IOException {
-            TarExtractor.deleteTree(home.resolve(id));
+            io.berth.storage.support.DiskFiles.deleteTree(home.resolve(id));
         }
 
         @Override
