@@ -1,5 +1,6 @@
 package io.berth.storage.archive;
 
+import io.berth.storage.support.OctalEscapes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -160,23 +161,7 @@ final class Xattrs {
 
     /** Reverses attr's quoting on a line read as ISO-8859-1 (one char per byte); returns the bytes. */
     private static byte[] unquote(String text) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '\\' && i + 3 < text.length() && isOctal(text.charAt(i + 1))
-                    && isOctal(text.charAt(i + 2)) && isOctal(text.charAt(i + 3))) {
-                out.write(((text.charAt(i + 1) - '0') << 6) | ((text.charAt(i + 2) - '0') << 3)
-                        | (text.charAt(i + 3) - '0'));
-                i += 3;
-            } else {
-                out.write(c);
-            }
-        }
-        return out.toByteArray();
-    }
-
-    private static boolean isOctal(char c) {
-        return c >= '0' && c <= '7';
+        return OctalEscapes.decode(text.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     private static byte[] decodeValue(String value) throws IOException {

@@ -1,6 +1,6 @@
 package io.berth.storage.overlay;
 
-import java.io.ByteArrayOutputStream;
+import io.berth.storage.support.OctalEscapes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,7 +24,7 @@ final class MountTable {
         for (String line : Files.readAllLines(MOUNTINFO, StandardCharsets.UTF_8)) {
             String[] fields = line.split(" ");
             if (fields.length > 4) {
-                points.add(Path.of(unescape(fields[4])));
+                points.add(Path.of(OctalEscapes.decodeUtf8(fields[4])));
             }
         }
         return new MountTable(points);
@@ -44,27 +44,5 @@ final class MountTable {
             }
         }
         return found;
-    }
-
-    /** The kernel writes space, tab, newline and backslash in mount points as {@code \ooo}. */
-    static String unescape(String field) {
-        if (field.indexOf('\\') < 0) {
-            return field;
-        }
-        byte[] raw = field.getBytes(StandardCharsets.UTF_8);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length);
-        for (int i = 0; i < raw.length; i++) {
-            if (raw[i] == '\\' && i + 3 < raw.length && isOctal(raw[i + 1]) && isOctal(raw[i + 2]) && isOctal(raw[i + 3])) {
-                out.write(((raw[i + 1] - '0') << 6) | ((raw[i + 2] - '0') << 3) | (raw[i + 3] - '0'));
-                i += 3;
-            } else {
-                out.write(raw[i]);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private static boolean isOctal(byte b) {
-        return b >= '0' && b <= '7';
     }
 }

@@ -1,9 +1,8 @@
 package io.berth.storage.overlay;
 
 import io.berth.storage.support.Commands;
-import java.io.ByteArrayOutputStream;
+import io.berth.storage.support.OctalEscapes;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -34,33 +33,11 @@ final class Xattrs {
         Path current = null;
         for (String line : result.stdout().split("\n")) {
             if (line.startsWith("# file: ")) {
-                current = Path.of(unescape(line.substring("# file: ".length())));
+                current = Path.of(OctalEscapes.decodeUtf8(line.substring("# file: ".length())));
             } else if (current != null && line.equals(OPAQUE + "=\"y\"")) {
                 opaque.add(current);
             }
         }
         return opaque;
-    }
-
-    /** getfattr writes unprintable bytes and backslashes in names as {@code \ooo}. */
-    static String unescape(String text) {
-        if (text.indexOf('\\') < 0) {
-            return text;
-        }
-        byte[] raw = text.getBytes(StandardCharsets.UTF_8);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length);
-        for (int i = 0; i < raw.length; i++) {
-            if (raw[i] == '\\' && i + 3 < raw.length && isOctal(raw[i + 1]) && isOctal(raw[i + 2]) && isOctal(raw[i + 3])) {
-                out.write(((raw[i + 1] - '0') << 6) | ((raw[i + 2] - '0') << 3) | (raw[i + 3] - '0'));
-                i += 3;
-            } else {
-                out.write(raw[i]);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private static boolean isOctal(byte b) {
-        return b >= '0' && b <= '7';
     }
 }

@@ -412,7 +412,7 @@ class OverlayStorageDriverTest {
     private static String mountOptions(Path mountPoint) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
             String[] fields = line.split(" ");
-            if (Path.of(MountTable.unescape(fields[4])).equals(mountPoint)) {
+            if (Path.of(io.berth.storage.support.OctalEscapes.decodeUtf8(fields[4])).equals(mountPoint)) {
                 return fields[fields.length - 1];
             }
         }

@@ -1,5 +1,6 @@
 package io.berth.storage.testsuite;
 
+import io.berth.storage.support.OctalEscapes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ public final class Mounts {
         String prefix = dir.toAbsolutePath().normalize().toString();
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             String[] fields = line.split(" ");
-            String point = unescape(fields[4]);
+            String point = OctalEscapes.decodeUtf8(fields[4]);
             if (point.equals(prefix) || point.startsWith(prefix + "/")) {
                 mounts.add(Path.of(point));
             }
@@ -36,9 +37,5 @@ public final class Mounts {
             }
             RichTree.run("umount", "-l", mount.toString());
         }
-    }
-
-    private static String unescape(String field) {
-        return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 }
