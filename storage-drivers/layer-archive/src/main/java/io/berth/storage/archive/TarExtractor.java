@@ -423,7 +423,7 @@ final class TarExtractor {
         if (format == WhiteoutFormat.OVERLAY) {
             Path target = ensureDirectory(name, "its path", parentParts, true).resolve(hidden);
             replaceable(relative, target);
-            NativeOps.mknod(target, 'c', 0, 0, null);
+            NativeOps.mknod(target, 'c', 0, 0, entry.getLastModifiedTime()); // the whiteout keeps its time in a round trip
             setOwner(target, entry, null);
             created.add(relative);
             return;
