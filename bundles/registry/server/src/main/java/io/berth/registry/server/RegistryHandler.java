@@ -35,10 +35,15 @@ final class RegistryHandler extends Handler.Abstract {
     private static final Pattern BYTES_RANGE = Pattern.compile("^bytes=(\\d+)-(\\d*)$");
 
     private final RegistryStorage storage;
+    /** Null when anyone may use the registry. */
+    private final Htpasswd users;
+    private final String challenge;
     private final ObjectMapper json = new ObjectMapper();
 
-    RegistryHandler(RegistryStorage storage) {
+    RegistryHandler(RegistryStorage storage, Htpasswd users, String realm) {
         this.storage = storage;
+        this.users = users;
+        this.challenge = "Basic realm=\"" + realm.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     @Override
@@ -47,6 +52,11 @@ final class RegistryHandler extends Handler.Abstract {
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
         try {
+            // every endpoint, /v2/ included: clients learn from its 401 that they must log in
+            if (users != null && !users.allows(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge);
+                throw new RegistryException(ErrorCode.UNAUTHORIZED, "authentication required", null);
+            }
             route(method, path, request, response, callback);
         } catch (RegistryStorage.RangeMismatch e) {
             response.getHeaders().put(HttpHeader.RANGE, range(e.size));

@@ -33,6 +33,20 @@ public class RegistryServerComponent {
 
         @AttributeDefinition(description = "storage root; empty means <data-root>/registry")
         String root() default "";
+
+        @AttributeDefinition(name = "auth.htpasswd.path",
+                description = "htpasswd file of bcrypt entries (htpasswd -B); set, every request needs Basic auth")
+        String auth_htpasswd_path() default "";
+
+        @AttributeDefinition(name = "auth.htpasswd.realm", description = "realm of the Basic challenge")
+        String auth_htpasswd_realm() default RegistryServer.Options.DEFAULT_REALM;
+
+        @AttributeDefinition(name = "tls.certificate",
+                description = "PEM certificate (chain); with tls.key, the server speaks HTTPS only")
+        String tls_certificate() default "";
+
+        @AttributeDefinition(name = "tls.key", description = "PEM private key: PKCS#8, RSA or EC")
+        String tls_key() default "";
     }
 
     private final RegistryServer server;
@@ -42,10 +56,17 @@ public class RegistryServerComponent {
         Path root = config.root().isBlank()
                 ? Path.of(context.getProperty(KernelProperties.DATA_ROOT), "registry")
                 : Path.of(config.root());
-        server = new RegistryServer(root, config.address(), config.port());
+        RegistryServer.Options options = new RegistryServer.Options(path(config.auth_htpasswd_path()),
+                config.auth_htpasswd_realm(), path(config.tls_certificate()), path(config.tls_key()));
+        server = new RegistryServer(root, config.address(), config.port(), options);
         server.start();
-        LOG.log(System.Logger.Level.INFO, "registry listening on " + config.address() + ":" + server.port()
-                + ", storing in " + root);
+        LOG.log(System.Logger.Level.INFO, "registry listening on " + (server.tls() ? "https://" : "http://")
+                + config.address() + ":" + server.port() + ", storing in " + root
+                + (options.htpasswd() != null ? ", users from " + options.htpasswd() : ""));
+    }
+
+    private static Path path(String configured) {
+        return configured == null || configured.isBlank() ? null : Path.of(configured);
     }
 
     @Deactivate
