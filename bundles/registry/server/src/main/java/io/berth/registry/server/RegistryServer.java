@@ -1,5 +1,6 @@
 package io.berth.registry.server;
 
+import io.berth.spi.registry.LocalRegistry.GarbageCollection;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -35,6 +36,7 @@ public final class RegistryServer {
     private final Server server;
     private final ServerConnector connector;
     private final boolean tls;
+    private final boolean requiresLogin;
 
     public RegistryServer(Path root, String address, int port) throws IOException {
         this(root, address, port, Options.NONE);
@@ -49,6 +51,7 @@ public final class RegistryServer {
         Htpasswd users = options.htpasswd() == null ? null : Htpasswd.read(options.htpasswd());
         KeyStore keys = options.tlsCertificate() == null ? null
                 : PemKeyStore.load(options.tlsCertificate(), options.tlsKey());
+        requiresLogin = users != null;
         storage = new RegistryStorage(root);
         QueuedThreadPool threads = new QueuedThreadPool(64, 2);
         threads.setName("berth-registry");
@@ -96,17 +99,22 @@ public final class RegistryServer {
         return tls;
     }
 
+    /** True when every request needs the credentials of a user of the htpasswd file. */
+    public boolean requiresLogin() {
+        return requiresLogin;
+    }
+
     public Path root() {
         return storage.root();
     }
 
     /** Deletes every blob no manifest references; returns the deleted digests and the bytes freed. */
-    public RegistryStorage.GarbageCollection collectGarbage() throws IOException {
+    public GarbageCollection collectGarbage() throws IOException {
         return storage.collectGarbage();
     }
 
     /** As {@link #collectGarbage()}, sparing blobs younger than {@code minAge} (pushes in progress). */
-    public RegistryStorage.GarbageCollection collectGarbage(Duration minAge) throws IOException {
+    public GarbageCollection collectGarbage(Duration minAge) throws IOException {
         return storage.collectGarbage(minAge);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.registry.LocalRegistry.GarbageCollection;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,10 +68,6 @@ final class RegistryStorage {
 
     /** A stored manifest. */
     record Manifest(String digest, String mediaType, byte[] content) {
-    }
-
-    /** What a garbage collection removed. */
-    public record GarbageCollection(List<String> deletedBlobs, long freedBytes) {
     }
 
     private final Path root;

@@ -549,7 +549,7 @@ class RegistryServerTest {
         String layer = parsed.path("layers").path(0).path("digest").asText();
         String orphan = pushBlob("gc", "orphan".getBytes(StandardCharsets.UTF_8));
 
-        RegistryStorage.GarbageCollection result = server.collectGarbage();
+        io.berth.spi.registry.LocalRegistry.GarbageCollection result = server.collectGarbage();
         assertEquals(List.of(orphan), result.deletedBlobs());
         assertEquals("orphan".length(), result.freedBytes());
         assertEquals(404, send("HEAD", "/v2/gc/blobs/" + orphan).statusCode());
