@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +26,8 @@ final class Htpasswd {
     private static final System.Logger LOG = System.getLogger("berth.registry");
 
     private final Map<String, String> hashes;
+    /** Checked for an unknown user, so that the answer takes as long as for a known one. */
+    private final String decoy;
     /**
      * Passwords already verified, as their SHA-256, per user: bcrypt is slow on
      * purpose and clients send the same credentials with every request.
@@ -33,6 +36,10 @@ final class Htpasswd {
 
     private Htpasswd(Map<String, String> hashes) {
         this.hashes = hashes;
+        byte[] salt = new byte[16];
+        new SecureRandom().nextBytes(salt);
+        int cost = Integer.parseInt(hashes.values().iterator().next().substring(4, 6));
+        this.decoy = OpenBSDBCrypt.generate("2y", "decoy".toCharArray(), salt, cost);
     }
 
     /** Reads the file; refuses one that is missing, has no user, or has a line that is not a bcrypt entry. */
@@ -87,6 +94,7 @@ final class Htpasswd {
         String password = decoded.substring(colon + 1);
         String hash = hashes.get(user);
         if (hash == null) {
+            OpenBSDBCrypt.checkPassword(decoy, "not the decoy".toCharArray());
             return false;
         }
         String fingerprint = RegistryStorage.sha256(password.getBytes(StandardCharsets.UTF_8));
