@@ -115,6 +115,31 @@ class RegistrySecurityTest {
     }
 
     @Test
+    void editsOfTheHtpasswdFileTakeEffectWhileTheServerRuns() throws Exception {
+        Path users = htpasswd("alice", "s3cret");
+        start(new RegistryServer.Options(users, null, null, null));
+        String ping = "http://127.0.0.1:" + server.port() + "/v2/";
+        assertEquals(200, status(curl("-u", "alice:s3cret", ping).ok()));
+        assertEquals(401, status(curl("-u", "carol:pw", ping).ok()));
+
+        Processes.run("htpasswd", "-Bb", users.toString(), "carol", "pw").ok();
+        assertEquals(200, status(curl("-u", "carol:pw", ping).ok()), "a user added meanwhile");
+        Processes.run("htpasswd", "-Bb", users.toString(), "alice", "n3w").ok();
+        assertEquals(401, status(curl("-u", "alice:s3cret", ping).ok()), "the old password, though verified before");
+        assertEquals(200, status(curl("-u", "alice:n3w", ping).ok()));
+
+        // a file broken meanwhile: logged, and the users read before stay
+        String valid = Files.readString(users);
+        Files.writeString(users, valid + "dave:plaintext\n");
+        assertEquals(200, status(curl("-u", "alice:n3w", ping).ok()));
+        assertEquals(200, status(curl("-u", "carol:pw", ping).ok()));
+        Files.writeString(users, valid);
+        Processes.run("htpasswd", "-D", users.toString(), "carol").ok();
+        assertEquals(401, status(curl("-u", "carol:pw", ping).ok()), "a user removed meanwhile");
+        assertEquals(200, status(curl("-u", "alice:n3w", ping).ok()));
+    }
+
+    @Test
     void htpasswdFilesThatCannotBeUsedStopTheServerFromStarting() throws Exception {
         Path md5 = temp.resolve("md5");
         Files.writeString(md5, Processes.run("htpasswd", "-mbn", "bob", "pw").ok().stdout());
