@@ -13,6 +13,7 @@ enum ErrorCode {
     NAME_UNKNOWN(404),
     SIZE_INVALID(400),
     UNSUPPORTED(405),
+    UNAUTHORIZED(401),
     /** Not in the spec's table; distribution/distribution answers it for a bad {@code n}. */
     PAGINATION_NUMBER_INVALID(400);
 

@@ -1,5 +1,6 @@
 package io.berth.registry.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,8 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.http.HttpHeader;
@@ -35,10 +39,15 @@ final class RegistryHandler extends Handler.Abstract {
     private static final Pattern BYTES_RANGE = Pattern.compile("^bytes=(\\d+)-(\\d*)$");
 
     private final RegistryStorage storage;
+    /** Null when anyone may use the registry. */
+    private final Htpasswd users;
+    private final String challenge;
     private final ObjectMapper json = new ObjectMapper();
 
-    RegistryHandler(RegistryStorage storage) {
+    RegistryHandler(RegistryStorage storage, Htpasswd users, String realm) {
         this.storage = storage;
+        this.users = users;
+        this.challenge = "Basic realm=\"" + realm.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     @Override
@@ -47,6 +56,11 @@ final class RegistryHandler extends Handler.Abstract {
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
         try {
+            // every endpoint, /v2/ included: clients learn from its 401 that they must log in
+            if (users != null && !users.allows(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge);
+                throw new RegistryException(ErrorCode.UNAUTHORIZED, "authentication required", null);
+            }
             route(method, path, request, response, callback);
         } catch (RegistryStorage.RangeMismatch e) {
             response.getHeaders().put(HttpHeader.RANGE, range(e.size));
@@ -175,15 +189,16 @@ final class RegistryHandler extends Handler.Abstract {
             }
         }
         String digest = query.getValue("digest");
-        String id = storage.startUpload(name);
         if (digest != null) {
             Names.digest(digest);
+        }
+        String id = storage.startUpload(name);
+        if (digest != null) {
+            // monolithic: the client never learns the upload's id, so a failed one is dropped at once
             try (InputStream body = Content.Source.asInputStream(request)) {
                 storage.append(name, id, body, null, contentLength(request));
-            }
-            try {
                 storage.completeUpload(name, id, digest);
-            } catch (RegistryException e) {
+            } catch (Exception e) {
                 storage.cancelUpload(name, id);
                 throw e;
             }
@@ -288,12 +303,22 @@ final class RegistryHandler extends Handler.Abstract {
         }
         switch (method) {
             case "GET", "HEAD" -> {
-                Optional<RegistryStorage.Manifest> manifest = storage.manifest(name, reference);
-                if (manifest.isEmpty()) {
+                Optional<RegistryStorage.Manifest> stored = storage.manifest(name, reference);
+                if (stored.isEmpty()) {
                     throw new RegistryException(ErrorCode.MANIFEST_UNKNOWN, "manifest unknown", reference);
                 }
-                response.getHeaders().put("Docker-Content-Digest", manifest.get().digest());
-                sendBytes(method, response, callback, 200, manifest.get().mediaType(), manifest.get().content());
+                RegistryStorage.Manifest manifest = negotiate(name, reference, stored.get(),
+                        request.getHeaders().getValuesList(HttpHeader.ACCEPT));
+                String etag = "\"" + manifest.digest() + "\"";
+                response.getHeaders().put("Docker-Content-Digest", manifest.digest());
+                response.getHeaders().put(HttpHeader.ETAG, etag);
+                for (String match : request.getHeaders().getValuesList(HttpHeader.IF_NONE_MATCH)) {
+                    if (match.trim().equals(etag) || match.trim().equals(manifest.digest())) {
+                        empty(response, callback, 304);
+                        return;
+                    }
+                }
+                sendBytes(method, response, callback, 200, manifest.mediaType(), manifest.content());
             }
             case "PUT" -> {
                 long declared = request.getLength();
@@ -329,6 +354,50 @@ final class RegistryHandler extends Handler.Abstract {
             }
             default -> throw unsupported(method);
         }
+    }
+
+    /**
+     * The manifest to answer with, given the media types the client accepts
+     * (docker-registry's rules, minus its schema 1 rewriting): what is stored
+     * when the client accepts its type or names no type ({@code Accept}
+     * absent, or {@code *}{@code /*}; docker-registry refuses OCI types then,
+     * but a plain {@code curl} should see what is there); for an index fetched
+     * by tag that the client cannot read, its linux/amd64 manifest if the
+     * client can read that; otherwise MANIFEST_UNKNOWN, as docker-registry
+     * answers, since the client could not use what is there.
+     */
+    private RegistryStorage.Manifest negotiate(String name, String reference, RegistryStorage.Manifest stored,
+            List<String> acceptHeaders) throws Exception {
+        Set<String> accepted = new HashSet<>();
+        for (String header : acceptHeaders) {
+            for (String range : header.split(",")) {
+                int semicolon = range.indexOf(';');
+                String type = (semicolon >= 0 ? range.substring(0, semicolon) : range).trim().toLowerCase(Locale.ROOT);
+                if (type.equals("*/*") || type.equals("application/*")) {
+                    return stored;
+                }
+                if (!type.isEmpty()) {
+                    accepted.add(type);
+                }
+            }
+        }
+        if (accepted.isEmpty() || accepted.contains(stored.mediaType())) {
+            return stored;
+        }
+        if (!Names.isDigest(reference) && RegistryStorage.INDEX_TYPES.contains(stored.mediaType())) {
+            for (JsonNode child : json.readTree(stored.content()).path("manifests")) {
+                JsonNode platform = child.path("platform");
+                if ("linux".equals(platform.path("os").asText()) && "amd64".equals(platform.path("architecture").asText())
+                        && accepted.contains(child.path("mediaType").asText())) {
+                    Optional<RegistryStorage.Manifest> chosen = storage.manifest(name, child.path("digest").asText());
+                    if (chosen.isPresent()) {
+                        return chosen.get();
+                    }
+                }
+            }
+        }
+        throw new RegistryException(ErrorCode.MANIFEST_UNKNOWN, "the manifest is " + stored.mediaType()
+                + ", which the Accept header does not allow", String.join(", ", acceptHeaders));
     }
 
     // ---------------------------------------------------------------- listings

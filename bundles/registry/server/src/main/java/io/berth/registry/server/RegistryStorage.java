@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.registry.LocalRegistry.GarbageCollection;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -56,7 +58,7 @@ final class RegistryStorage {
     static final String DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
     static final String DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
     private static final Set<String> MANIFEST_TYPES = Set.of(OCI_MANIFEST, DOCKER_MANIFEST);
-    private static final Set<String> INDEX_TYPES = Set.of(OCI_INDEX, DOCKER_LIST);
+    static final Set<String> INDEX_TYPES = Set.of(OCI_INDEX, DOCKER_LIST);
     private static final Set<String> FOREIGN_LAYERS = Set.of(
             "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
             "application/vnd.oci.image.layer.nondistributable.v1.tar",
@@ -66,10 +68,6 @@ final class RegistryStorage {
 
     /** A stored manifest. */
     record Manifest(String digest, String mediaType, byte[] content) {
-    }
-
-    /** What a garbage collection removed. */
-    public record GarbageCollection(List<String> deletedBlobs, long freedBytes) {
     }
 
     private final Path root;
@@ -234,7 +232,18 @@ final class RegistryStorage {
                 }
                 try (FileChannel channel = FileChannel.open(data, StandardOpenOption.WRITE)) {
                     channel.position(size);
-                    long written = chunk.transferTo(Channels.newOutputStream(channel));
+                    long written;
+                    try {
+                        written = chunk.transferTo(Channels.newOutputStream(channel));
+                    } catch (IOException e) {
+                        // nothing of a chunk that did not arrive whole stays: the upload can resume where it was
+                        channel.truncate(size);
+                        if (e instanceof EOFException) {
+                            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID,
+                                    "the request body ended before its Content-Length", String.valueOf(length));
+                        }
+                        throw e;
+                    }
                     if (length != null && written != length) {
                         channel.truncate(size);
                         throw new RegistryException(ErrorCode.SIZE_INVALID, "the chunk has " + written

@@ -291,6 +291,144 @@ class RegistryServerTest {
     }
 
     @Test
+    void manifestsAreNegotiatedByAccept() throws Exception {
+        byte[] manifest = pushImage("neg", "v1", "n");
+        String digest = digest(manifest);
+        String docker = RegistryStorage.DOCKER_MANIFEST;
+
+        assertEquals(200, send("GET", "/v2/neg/manifests/v1").statusCode(), "no Accept: what is stored");
+        assertEquals(200, send("GET", "/v2/neg/manifests/v1", null, "Accept", "*/*").statusCode());
+        HttpResponse<byte[]> listed = send("GET", "/v2/neg/manifests/v1", null,
+                "Accept", docker + "; q=0.9, " + OCI_MANIFEST + ";q=0.5");
+        assertEquals(200, listed.statusCode());
+        assertEquals(OCI_MANIFEST, header(listed, "Content-Type"));
+        assertArrayEquals(manifest, listed.body());
+
+        HttpResponse<byte[]> dockerOnly = send("GET", "/v2/neg/manifests/v1", null, "Accept", docker);
+        assertEquals(404, dockerOnly.statusCode());
+        assertEquals("MANIFEST_UNKNOWN", errorCode(dockerOnly));
+        assertTrue(body(dockerOnly).path("errors").path(0).path("message").asText().contains(OCI_MANIFEST));
+        assertEquals(404, send("HEAD", "/v2/neg/manifests/" + digest, null, "Accept", docker).statusCode());
+
+        // an index by tag, for a client that reads only image manifests: its linux/amd64 manifest
+        byte[] other = pushImage("neg", "arm", "arm");
+        ObjectNode index = json.createObjectNode().put("schemaVersion", 2).put("mediaType", OCI_INDEX);
+        index.putArray("manifests")
+                .add(descriptor(OCI_MANIFEST, other).set("platform", json.createObjectNode()
+                        .put("os", "linux").put("architecture", "arm64")))
+                .add(descriptor(OCI_MANIFEST, manifest).set("platform", json.createObjectNode()
+                        .put("os", "linux").put("architecture", "amd64")));
+        byte[] indexBytes = json.writeValueAsBytes(index);
+        assertEquals(201, putManifest("neg", "multi", OCI_INDEX, indexBytes).statusCode());
+        HttpResponse<byte[]> asIndex = send("GET", "/v2/neg/manifests/multi", null, "Accept", OCI_INDEX + ", " + OCI_MANIFEST);
+        assertEquals(OCI_INDEX, header(asIndex, "Content-Type"));
+        assertEquals(digest(indexBytes), header(asIndex, "Docker-Content-Digest"));
+        HttpResponse<byte[]> chosen = send("GET", "/v2/neg/manifests/multi", null, "Accept", OCI_MANIFEST);
+        assertEquals(200, chosen.statusCode());
+        assertEquals(OCI_MANIFEST, header(chosen, "Content-Type"));
+        assertEquals(digest, header(chosen, "Docker-Content-Digest"));
+        assertArrayEquals(manifest, chosen.body());
+        HttpResponse<byte[]> byDigest = send("GET", "/v2/neg/manifests/" + digest(indexBytes), null, "Accept", OCI_MANIFEST);
+        assertEquals(404, byDigest.statusCode(), "by digest, only the manifest with that digest may answer");
+        assertEquals("MANIFEST_UNKNOWN", errorCode(byDigest));
+
+        // the digest is the ETag: a client that has it gets 304
+        HttpResponse<byte[]> tagged = send("GET", "/v2/neg/manifests/v1");
+        assertEquals("\"" + digest + "\"", header(tagged, "ETag"));
+        HttpResponse<byte[]> unchanged = send("GET", "/v2/neg/manifests/v1", null, "If-None-Match", "\"" + digest + "\"");
+        assertEquals(304, unchanged.statusCode());
+        assertEquals(0, unchanged.body().length);
+        assertEquals(200, send("GET", "/v2/neg/manifests/v1", null, "If-None-Match", "\"" + digest(other) + "\"").statusCode());
+    }
+
+    @Test
+    void badManifestsAreRefusedAndStoreNothing() throws Exception {
+        byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
+        pushBlob("strict", config);
+        ObjectNode tooLarge = json.createObjectNode().put("schemaVersion", 2).put("mediaType", OCI_MANIFEST);
+        tooLarge.set("config", descriptor("application/vnd.oci.image.config.v1+json", config));
+        tooLarge.putArray("layers");
+        tooLarge.putObject("annotations").put("padding", "x".repeat(RegistryStorage.MAX_MANIFEST_BYTES));
+        HttpResponse<byte[]> oversized = putManifest("strict", "big", OCI_MANIFEST, json.writeValueAsBytes(tooLarge));
+        assertEquals(400, oversized.statusCode());
+        assertEquals("SIZE_INVALID", errorCode(oversized));
+
+        byte[] valid = imageManifest(config);
+        HttpResponse<byte[]> unknownType = putManifest("strict", "odd", "application/vnd.example.thing+json", valid);
+        assertEquals(400, unknownType.statusCode());
+        assertEquals("MANIFEST_INVALID", errorCode(unknownType));
+        HttpResponse<byte[]> mismatchedType = putManifest("strict", "odd", RegistryStorage.DOCKER_MANIFEST, valid);
+        assertEquals("MANIFEST_INVALID", errorCode(mismatchedType));
+        HttpResponse<byte[]> truncatedJson = putManifest("strict", "cut", OCI_MANIFEST, Arrays.copyOf(valid, valid.length / 2));
+        assertEquals("MANIFEST_INVALID", errorCode(truncatedJson));
+
+        assertEquals(List.of(), strings(body(send("GET", "/v2/strict/tags/list")).path("tags")));
+        try (Stream<Path> revisions = Files.list(server.root().resolve("repositories/strict"))) {
+            assertEquals(List.of("_layers"), revisions.map(p -> p.getFileName().toString()).toList(),
+                    "no manifest revision was written");
+        }
+        try (Stream<Path> blobs = Files.list(server.root().resolve("blobs/sha256"))) {
+            assertEquals(1, blobs.count(), "only the config blob");
+        }
+    }
+
+    @Test
+    void truncatedAndMisplacedUploadsStoreNothing() throws Exception {
+        byte[] content = OciLayout.random(64 * 1024, 7);
+        String digest = digest(content);
+
+        // monolithic: the client says 64 KiB and hangs up after 1 KiB
+        String answer = sendTruncated("POST", "/v2/cut/blobs/uploads/?digest=" + digest, content.length,
+                Arrays.copyOf(content, 1024));
+        assertEquals("HTTP/1.1 400 Bad Request", answer);
+        assertEquals(404, send("HEAD", "/v2/cut/blobs/" + digest).statusCode());
+        try (Stream<Path> uploads = Files.list(server.root().resolve("uploads"))) {
+            assertEquals(0, uploads.count(), "the upload the client never learnt of is gone");
+        }
+
+        // chunked: a chunk cut short leaves the upload where it was, ready to resume
+        String location = header(send("POST", "/v2/cut/blobs/uploads/"), "Location");
+        assertEquals(202, send("PATCH", location, Arrays.copyOf(content, 100), "Content-Range", "0-99").statusCode());
+        String cut = sendTruncated("PATCH", location, content.length - 100, Arrays.copyOfRange(content, 100, 2000));
+        assertEquals("HTTP/1.1 400 Bad Request", cut);
+        assertEquals("0-99", header(send("GET", location), "Range"));
+        HttpResponse<byte[]> misplaced = send("PATCH", location, Arrays.copyOfRange(content, 200, 300), "Content-Range", "200-299");
+        assertEquals(416, misplaced.statusCode());
+        assertEquals("BLOB_UPLOAD_INVALID", errorCode(misplaced));
+        assertEquals("0-99", header(misplaced, "Range"));
+        HttpResponse<byte[]> early = send("PUT", location + "?digest=" + digest);
+        assertEquals(400, early.statusCode(), "an incomplete upload does not match its digest");
+        assertEquals("DIGEST_INVALID", errorCode(early));
+        try (Stream<Path> blobs = Files.list(server.root().resolve("blobs/sha256"))) {
+            assertEquals(0, blobs.count());
+        }
+
+        assertEquals(202, send("PATCH", location, Arrays.copyOfRange(content, 100, content.length),
+                "Content-Range", "100-" + (content.length - 1)).statusCode());
+        assertEquals(201, send("PUT", location + "?digest=" + digest).statusCode());
+        assertArrayEquals(content, send("GET", "/v2/cut/blobs/" + digest).body());
+    }
+
+    /**
+     * Sends a request that declares {@code declared} body bytes, sends {@code sent} and ends its side of
+     * the connection; returns the status line, read once the server is done with the request.
+     */
+    private String sendTruncated(String method, String path, long declared, byte[] sent) throws Exception {
+        URI uri = URI.create(base + path);
+        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write((method + " " + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())
+                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                    + declared + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(sent);
+            out.flush();
+            socket.shutdownOutput();
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            return answer.isEmpty() ? "(closed)" : answer.lines().findFirst().orElseThrow();
+        }
+    }
+
+    @Test
     void tagsListAndCatalogPaginate() throws Exception {
         byte[] manifest = pushImage("paged", "a", "p");
         for (String tag : List.of("b", "c", "d", "e")) {
@@ -411,7 +549,7 @@ class RegistryServerTest {
         String layer = parsed.path("layers").path(0).path("digest").asText();
         String orphan = pushBlob("gc", "orphan".getBytes(StandardCharsets.UTF_8));
 
-        RegistryStorage.GarbageCollection result = server.collectGarbage();
+        io.berth.spi.registry.LocalRegistry.GarbageCollection result = server.collectGarbage();
         assertEquals(List.of(orphan), result.deletedBlobs());
         assertEquals("orphan".length(), result.freedBytes());
         assertEquals(404, send("HEAD", "/v2/gc/blobs/" + orphan).statusCode());
