@@ -1,5 +1,6 @@
 package io.berth.images;
 
+import com.github.luben.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,21 +8,25 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /** How a layer tar is compressed: from a registry's media type, or sniffed from an archive's bytes. */
 enum LayerCompression {
-    NONE, GZIP;
+    NONE, GZIP, ZSTD;
 
     /** The uncompressed tar. */
     InputStream open(BufferedInputStream in) throws IOException {
-        return this == GZIP ? new GzipCompressorInputStream(in, true) : in;
+        return switch (this) {
+            case NONE -> in;
+            case GZIP -> new GzipCompressorInputStream(in, true);
+            // zstd-jni's stream reads concatenated frames, as a layer written by several writers may hold.
+            case ZSTD -> new ZstdInputStream(in);
+        };
     }
 
-    /** The compression a layer's media type names; an unknown or unsupported one is an error naming it. */
+    /** The compression a layer's media type names; an unknown one is an error naming it. */
     static LayerCompression ofMediaType(String mediaType, String digest) throws IOException {
         if (mediaType == null) {
             throw new IOException("layer " + digest + " has no media type");
         }
         if (mediaType.endsWith("+zstd") || mediaType.endsWith(".tar.zstd")) {
-            throw new IOException("cannot unpack layer " + digest + " (" + mediaType
-                    + "): zstd layers are not supported yet");
+            return ZSTD;
         }
         if (mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip")) {
             return GZIP;
@@ -34,11 +39,18 @@ enum LayerCompression {
 
     /** The compression the stream's first bytes show (the stream is left where it was). */
     static LayerCompression sniff(BufferedInputStream in) throws IOException {
-        in.mark(2);
-        int first = in.read();
-        int second = in.read();
+        byte[] magic = new byte[4];
+        in.mark(magic.length);
+        int read = in.readNBytes(magic, 0, magic.length);
         in.reset();
-        return first == 0x1f && second == 0x8b ? GZIP : NONE;
+        if (read >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
+            return GZIP;
+        }
+        if (read == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5 && (magic[2] & 0xff) == 0x2f
+                && (magic[3] & 0xff) == 0xfd) {
+            return ZSTD;
+        }
+        return NONE;
     }
 
     /** The stream, decompressed as its first bytes say. */

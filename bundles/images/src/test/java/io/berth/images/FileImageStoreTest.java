@@ -551,6 +551,64 @@ class FileImageStoreTest {
     }
 
     @Test
+    void anOciLayoutWithZstdLayersLoadsAndSavesTheUncompressedTars() throws Exception {
+        TestImage image = busybox();
+        Map<String, byte[]> members = new TreeMap<>();
+        members.put("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+        ObjectNode manifest = JSON.createObjectNode();
+        manifest.put("schemaVersion", 2);
+        manifest.put("mediaType", Manifests.OCI_MANIFEST);
+        manifest.set("config", blob(members, image.config(), Manifests.OCI_CONFIG));
+        ArrayNode layers = manifest.putArray("layers");
+        for (byte[] layer : image.layers()) {
+            layers.add(blob(members, zstd(layer), Manifests.OCI_LAYER + "+zstd"));
+        }
+        members.put("index.json", JSON.writeValueAsBytes(ociIndex(blob(members, JSON.writeValueAsBytes(manifest),
+                Manifests.OCI_MANIFEST), "box:zstd")));
+
+        List<Image> loaded = stores.images().load(new ByteArrayInputStream(tar(members)));
+        assertEquals(image.id(), loaded.get(0).id());
+        assertEquals(List.of("box:zstd"), loaded.get(0).repoTags());
+        assertEquals(2, stores.layers().layers().size());
+        ByteArrayOutputStream saved = new ByteArrayOutputStream();
+        stores.images().save(List.of("box:zstd"), saved);
+        Map<String, byte[]> archive = untar(saved.toByteArray());
+        for (byte[] layer : image.layers()) {
+            assertArrayEquals(layer, archive.get("blobs/sha256/" + sha256(layer)));
+        }
+    }
+
+    @Test
+    void aZstdLayerOfSeveralFramesInADockerArchiveLoads() throws Exception {
+        TestImage image = TestImage.of("2024-05-01T10:00:00Z", Map.of("a", "a".repeat(5000), "b", "b".repeat(5000)));
+        byte[] layer = image.layers().get(0);
+        // Two frames one after the other, as a stream compressed in pieces is written.
+        ByteArrayOutputStream frames = new ByteArrayOutputStream();
+        frames.write(zstd(java.util.Arrays.copyOfRange(layer, 0, 3000)));
+        frames.write(zstd(java.util.Arrays.copyOfRange(layer, 3000, layer.length)));
+        Map<String, byte[]> members = dockerArchiveMembers(false, false, Map.of(image, List.of("frames:1")));
+        members.put(sha256(layer) + "/layer.tar", frames.toByteArray());
+
+        assertEquals(image.id(), stores.images().load(new ByteArrayInputStream(tar(members))).get(0).id());
+        assertEquals(image.id(), stores.images().find("frames:1").id());
+    }
+
+    @Test
+    void aCorruptZstdLayerIsRefusedAndChangesNothing() throws Exception {
+        Snapshot before = preload();
+        TestImage image = busybox();
+        Map<String, byte[]> members = dockerArchiveMembers(false, false, Map.of(image, List.of("bad:zstd")));
+        String layerPath = sha256(image.layers().get(0)) + "/layer.tar";
+        byte[] compressed = zstd(image.layers().get(0));
+        members.put(layerPath, java.util.Arrays.copyOf(compressed, compressed.length - 8)); // truncated
+        IOException e = assertThrows(IOException.class,
+                () -> stores.images().load(new ByteArrayInputStream(tar(members))));
+        assertTrue(e.getMessage().contains("layer 1 of image " + image.id() + " cannot be decompressed"),
+                e.getMessage());
+        assertEquals(before, snapshot());
+    }
+
+    @Test
     void anOciBlobWithTheWrongDigestIsRefused() throws Exception {
         Snapshot before = preload();
         TestImage image = busybox();
@@ -669,6 +727,31 @@ class FileImageStoreTest {
             }
         }
         return members;
+    }
+
+    /** An OCI index with one manifest named {@code name} (containerd's annotation). */
+    private static ObjectNode ociIndex(ObjectNode manifestDescriptor, String name) {
+        manifestDescriptor.putObject("annotations").put("io.containerd.image.name", name);
+        ObjectNode index = JSON.createObjectNode();
+        index.put("schemaVersion", 2);
+        index.put("mediaType", Manifests.OCI_INDEX);
+        index.putArray("manifests").add(manifestDescriptor);
+        return index;
+    }
+
+    /** The data compressed by the zstd tool, so the layers are what real writers produce. */
+    static byte[] zstd(byte[] data) throws IOException, InterruptedException {
+        Path in = Files.createTempFile("layer-", ".tar");
+        try {
+            Files.write(in, data);
+            Process zstd = new ProcessBuilder("zstd", "-q", "-c", in.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            byte[] out = zstd.getInputStream().readAllBytes();
+            assertEquals(0, zstd.waitFor(), "zstd failed");
+            return out;
+        } finally {
+            Files.delete(in);
+        }
     }
 
     private static byte[] gzip(byte[] data) throws IOException {
