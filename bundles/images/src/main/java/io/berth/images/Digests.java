@@ -42,9 +42,10 @@ final class Digests {
         return "sha256:" + sha256Hex(data);
     }
 
-    /** The 12 hex digits Docker shows for an id. */
+    /** The 12 characters Docker shows for an id, after any {@code sha256:} (Docker's stringid.TruncateID). */
     static String shortId(String id) {
-        return id.substring("sha256:".length(), "sha256:".length() + 12);
+        String bare = id.substring(id.indexOf(':') + 1);
+        return bare.length() > 12 ? bare.substring(0, 12) : bare;
     }
 
     /** The 12 hex digits of a digest, as pull progress names layers; anything else as it is. */

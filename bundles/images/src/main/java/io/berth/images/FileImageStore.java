@@ -3,6 +3,7 @@ package io.berth.images;
 import static io.berth.images.ImageIndex.familiar;
 import static io.berth.images.ImageIndex.noSuchImage;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.images.ArchiveReader.Candidate;
 import io.berth.images.ImageIndex.ImageRecord;
 import io.berth.images.ImageIndex.Repositories;
@@ -10,7 +11,12 @@ import io.berth.images.ImageLayers.TarSource;
 import io.berth.images.ImageLayers.Unpacking;
 import io.berth.spi.images.ContentStore;
 import io.berth.spi.images.Image;
+import io.berth.spi.images.ImageDiskUsage;
+import io.berth.spi.images.ImageHistory;
+import io.berth.spi.images.ImagePruneReport;
 import io.berth.spi.images.ImageStore;
+import io.berth.spi.images.ImageUsers;
+import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.images.Reference;
 import io.berth.spi.images.RegistryClient;
@@ -22,12 +28,14 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -36,8 +44,9 @@ import java.util.function.Supplier;
  * Images and their names on disk, as Docker keeps them: records and names in an {@link ImageIndex}, configs
  * and layer tars in the {@link ContentStore}, unpacked layers in the {@link LayerStore} (through
  * {@link ImageLayers}). Archives are read by {@link ArchiveReader} and written by {@link ArchiveWriter}; pull
- * and push are {@link RegistryTransfer}'s. This class holds the lock and Docker's rules for names: tag, rmi
- * (untag vs delete) and prune.
+ * and push are {@link RegistryTransfer}'s, import {@link RootfsImport}'s, history, inspect and disk usage
+ * {@link ImageReports}'. This class holds the lock and Docker's rules for names: tag, rmi (untag vs delete, and
+ * the refusals while {@link ImageUsers} say a container uses the image) and prune.
  *
  * <p>Errors: an unknown image is a {@link NoSuchElementException} ("No such image: ..."), an ambiguous
  * id prefix or a bad name an {@link IllegalArgumentException}, a refused deletion an
@@ -55,6 +64,8 @@ public final class FileImageStore implements ImageStore {
     private final ImageLayers imageLayers;
     private final ArchiveWriter archiveWriter;
     private final RegistryTransfer transfer;
+    private final ImageReports reports;
+    private final ImageUsers users;
 
     public FileImageStore(Path root, ContentStore content, LayerStore layers) throws IOException {
         this(root, content, layers, () -> null);
@@ -65,6 +76,16 @@ public final class FileImageStore implements ImageStore {
      */
     public FileImageStore(Path root, ContentStore content, LayerStore layers, Supplier<RegistryClient> registry)
             throws IOException {
+        this(root, content, layers, registry, imageId -> List.of());
+    }
+
+    /**
+     * @param registry the registry client in use for pull and push; it may give {@code null} when none is running
+     * @param users    the containers that use images (every registered {@link ImageUsers} service together)
+     */
+    public FileImageStore(Path root, ContentStore content, LayerStore layers, Supplier<RegistryClient> registry,
+                          ImageUsers users) throws IOException {
+        this.users = users;
         Path dir = Files.createDirectories(root).toAbsolutePath();
         this.tmp = dir.resolve("tmp");
         this.content = content;
@@ -77,6 +98,7 @@ public final class FileImageStore implements ImageStore {
         this.archiveWriter = new ArchiveWriter(index, content);
         this.transfer = new RegistryTransfer(this, index, content, imageLayers, registry == null ? () -> null : registry,
                 tmp);
+        this.reports = new ImageReports(index, content, layers, users);
     }
 
     // ---------------------------------------------------------------- queries
@@ -127,7 +149,15 @@ public final class FileImageStore implements ImageStore {
         Reference byName = ImageIndex.parseReference(nameOrId);
         List<String> out = new ArrayList<>();
         if (byName != null && repos.references().containsKey(byName.toString())) {
-            String id = repos.references().remove(byName.toString());
+            String id = repos.references().get(byName.toString());
+            List<ImageUsers.User> using = users.usersOf(id);
+            if (!force && !using.isEmpty() && isSingleReference(referencesTo(repos, id))) {
+                // Untagging would leave the container's image dangling: Docker wants that forced.
+                throw new IllegalStateException("conflict: unable to remove repository reference \"" + nameOrId
+                        + "\" (must force) - container " + Digests.shortId(using.get(0).containerId())
+                        + " is using its referenced image " + Digests.shortId(id));
+            }
+            repos.references().remove(byName.toString());
             out.add("Untagged: " + familiar(byName));
             // As Docker: once no tag is left, the digest references (repo@sha256:...) go too.
             boolean tagsLeft = repos.references().entrySet().stream()
@@ -141,10 +171,11 @@ public final class FileImageStore implements ImageStore {
                 }
             }
             index.writeRepositories(repos);
-            if (!repos.references().containsValue(id)) {
+            // An image a running container uses stays (without names) when its last name is forced away, as in Docker.
+            if (!repos.references().containsValue(id) && using.stream().noneMatch(ImageUsers.User::running)) {
                 ImageRecord record = index.read(id);
                 if (record != null) {
-                    out.addAll(delete(record));
+                    out.addAll(delete(record).lines());
                 }
             }
             return out;
@@ -153,17 +184,67 @@ public final class FileImageStore implements ImageStore {
         if (record == null) {
             throw noSuchImage(nameOrId);
         }
-        List<Reference> refs = new ArrayList<>();
-        for (Map.Entry<String, String> entry : repos.references().entrySet()) {
-            if (entry.getValue().equals(record.id())) {
-                refs.add(Reference.parse(entry.getKey()));
+        List<Reference> refs = referencesTo(repos, record.id());
+        List<ImageUsers.User> using = users.usersOf(record.id());
+        for (ImageUsers.User user : using) {
+            if (user.running()) {
+                throw conflict(record.id(), "cannot be forced",
+                        "image is being used by running container " + Digests.shortId(user.containerId()));
             }
         }
         long repositories = refs.stream().map(Reference::name).distinct().count();
         if (repositories > 1 && !force) {
-            throw new IllegalStateException("conflict: unable to delete " + Digests.shortId(record.id())
-                    + " (must be forced) - image is referenced in multiple repositories");
+            throw conflict(record.id(), "must be forced", "image is referenced in multiple repositories");
         }
+        if (!using.isEmpty() && !force) {
+            throw conflict(record.id(), "must be forced",
+                    "image is being used by stopped container " + Digests.shortId(using.get(0).containerId()));
+        }
+        untagAll(repos, refs, out);
+        out.addAll(delete(record).lines());
+        return out;
+    }
+
+    private static IllegalStateException conflict(String id, String force, String reason) {
+        return new IllegalStateException("conflict: unable to delete " + Digests.shortId(id) + " (" + force + ") - "
+                + reason);
+    }
+
+    /** The names that point at an image. */
+    private static List<Reference> referencesTo(Repositories repos, String id) {
+        List<Reference> refs = new ArrayList<>();
+        for (Map.Entry<String, String> entry : repos.references().entrySet()) {
+            if (entry.getValue().equals(id)) {
+                refs.add(Reference.parse(entry.getKey()));
+            }
+        }
+        return refs;
+    }
+
+    /**
+     * Docker's isSingleReference: one name, or one tag (or, without tags, the first digest) with digests all in
+     * that tag's repository.
+     */
+    private static boolean isSingleReference(List<Reference> refs) {
+        if (refs.size() <= 1) {
+            return refs.size() == 1;
+        }
+        Reference single = null;
+        Set<String> digestRepositories = new TreeSet<>();
+        for (Reference ref : refs) {
+            if (ref.digest() != null) {
+                digestRepositories.add(ref.name());
+            } else if (single == null) {
+                single = ref;
+            } else {
+                return false;
+            }
+        }
+        String name = (single == null ? refs.get(0) : single).name();
+        return digestRepositories.size() == 1 && digestRepositories.contains(name);
+    }
+
+    private void untagAll(Repositories repos, List<Reference> refs, List<String> out) throws IOException {
         for (Reference ref : refs) {
             repos.references().remove(ref.toString());
             out.add("Untagged: " + familiar(ref));
@@ -171,33 +252,60 @@ public final class FileImageStore implements ImageStore {
         if (!refs.isEmpty()) {
             index.writeRepositories(repos);
         }
-        out.addAll(delete(record));
-        return out;
     }
 
     @Override
     public synchronized List<String> prune() throws IOException {
-        Set<String> named = new TreeSet<>(index.repositories().references().values());
-        List<String> deleted = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        prune(false, ids);
+        return ids;
+    }
+
+    @Override
+    public synchronized ImagePruneReport prune(boolean all) throws IOException {
+        return prune(all, new ArrayList<>());
+    }
+
+    /** Docker's image prune: dangling images, or with {@code all} every image; never one a container uses. */
+    private ImagePruneReport prune(boolean all, List<String> deletedIds) throws IOException {
+        Repositories repos = index.repositories();
+        List<String> out = new ArrayList<>();
+        long reclaimed = 0;
         for (ImageRecord record : index.records()) {
-            if (!named.contains(record.id())) {
-                delete(record);
-                deleted.add(record.id());
+            List<Reference> refs = referencesTo(repos, record.id());
+            if ((!all && !refs.isEmpty()) || !users.usersOf(record.id()).isEmpty()) {
+                continue;
             }
+            untagAll(repos, refs, out);
+            Deletion deletion = delete(record);
+            out.addAll(deletion.lines());
+            reclaimed += deletion.reclaimed();
+            deletedIds.add(record.id());
         }
-        return deleted;
+        return new ImagePruneReport(out, reclaimed);
+    }
+
+    /** What deleting an image did: Docker's "Deleted: ..." lines, and the bytes of the layers that went. */
+    private record Deletion(List<String> lines, long reclaimed) {
     }
 
     /** Deletes an image that has no names left: its record, its top layer reference, unshared blobs. */
-    private List<String> delete(ImageRecord record) throws IOException {
+    private Deletion delete(ImageRecord record) throws IOException {
         List<String> out = new ArrayList<>();
+        long reclaimed = 0;
         index.delete(record.id());
         out.add("Deleted: " + record.id());
         if (record.top() != null) {
+            Map<String, Long> sizes = new TreeMap<>();
+            for (String chainId : record.layers()) {
+                Layer layer = layers.get(chainId);
+                sizes.put(chainId, layer == null ? 0 : layer.size());
+            }
             layers.release(record.top());
             for (int i = record.layers().size() - 1; i >= 0; i--) {
                 if (layers.get(record.layers().get(i)) == null) {
                     out.add("Deleted: " + record.layers().get(i));
+                    reclaimed += sizes.get(record.layers().get(i));
                 }
             }
         }
@@ -215,7 +323,39 @@ public final class FileImageStore implements ImageStore {
                 content.delete(blob);
             }
         }
-        return out;
+        return new Deletion(out, reclaimed);
+    }
+
+    // ---------------------------------------------------------------- import
+
+    @Override
+    public Image importImage(InputStream rootfs, String reference, String message, List<String> changes)
+            throws IOException {
+        List<Reference> names = new ArrayList<>();
+        if (reference != null && !reference.isBlank()) {
+            Reference name = Reference.parse(reference);
+            if (name.digest() != null) {
+                throw new IllegalArgumentException("cannot import as " + reference + ": a digest reference names"
+                        + " content, it cannot be given to a new image");
+            }
+            names.add(name);
+        }
+        ObjectNode containerConfig = RootfsImport.changes(changes); // bad changes are refused before any reading
+        Files.createDirectories(tmp);
+        Path file = Files.createTempFile(tmp, "import-", ".tar");
+        try {
+            // Spooled without the lock: reading the stream may take long, and nothing is stored yet.
+            String diffId = RootfsImport.spool(rootfs, file);
+            Instant created = Instant.now();
+            byte[] config = RootfsImport.config(diffId, message, containerConfig, created);
+            Candidate candidate = new Candidate(Digests.sha256(config), config, List.of(file), List.of(diffId), names,
+                    created.toString());
+            synchronized (this) {
+                return commit(List.of(candidate)).get(0);
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     // ---------------------------------------------------------------- load
@@ -278,6 +418,23 @@ public final class FileImageStore implements ImageStore {
             result.add(ImageIndex.toImage(index.read(id), names.getOrDefault(id, List.of())));
         }
         return result;
+    }
+
+    // ---------------------------------------------------------------- reports
+
+    @Override
+    public synchronized List<ImageHistory> history(String nameOrId) throws IOException {
+        return reports.history(nameOrId);
+    }
+
+    @Override
+    public synchronized byte[] inspect(String nameOrId) throws IOException {
+        return reports.inspect(nameOrId);
+    }
+
+    @Override
+    public synchronized ImageDiskUsage diskUsage() throws IOException {
+        return reports.diskUsage(list());
     }
 
     // ---------------------------------------------------------------- save

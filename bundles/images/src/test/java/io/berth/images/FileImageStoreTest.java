@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.spi.images.Image;
+import io.berth.spi.images.ImageUsers;
 import io.berth.spi.images.Layer;
 import io.berth.spi.storage.StorageDriver;
 import io.berth.storage.vfs.VfsStorageDriver;
@@ -52,6 +53,11 @@ class FileImageStoreTest {
     /** One engine's worth of stores under a directory. */
     record Stores(FileContentStore content, FileLayerStore layers, FileImageStore images) {
         static Stores at(Path dir) throws IOException {
+            return at(dir, imageId -> List.of());
+        }
+
+        /** Stores whose image store asks {@code users} which containers use an image. */
+        static Stores at(Path dir, ImageUsers users) throws IOException {
             StorageDriver vfs = new VfsStorageDriver(dir.resolve("vfs"));
             FileContentStore content = new FileContentStore(dir.resolve("content"));
             FileLayerStore layers = new FileLayerStore(dir.resolve("layers"), new StorageDrivers() {
@@ -65,7 +71,8 @@ class FileImageStoreTest {
                     return Set.of("vfs");
                 }
             }, () -> Optional.of("vfs"));
-            return new Stores(content, layers, new FileImageStore(dir.resolve("store"), content, layers));
+            return new Stores(content, layers, new FileImageStore(dir.resolve("store"), content, layers, () -> null,
+                    users));
         }
     }
 
@@ -645,7 +652,7 @@ class FileImageStoreTest {
     }
 
     /** A docker save archive; layers at blobs/sha256/ (Docker 25+) or <id>/layer.tar (legacy), maybe gzipped. */
-    private static byte[] dockerArchive(boolean blobs, boolean gzip, Map<TestImage, List<String>> images)
+    static byte[] dockerArchive(boolean blobs, boolean gzip, Map<TestImage, List<String>> images)
             throws Exception {
         return tar(dockerArchiveMembers(blobs, gzip, images));
     }
@@ -698,7 +705,7 @@ class FileImageStoreTest {
         return descriptor;
     }
 
-    private static byte[] tar(Map<String, ?> files) throws IOException {
+    static byte[] tar(Map<String, ?> files) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -716,7 +723,7 @@ class FileImageStoreTest {
         return bytes.toByteArray();
     }
 
-    private static Map<String, byte[]> untar(byte[] archive) throws IOException {
+    static Map<String, byte[]> untar(byte[] archive) throws IOException {
         Map<String, byte[]> members = new TreeMap<>();
         try (TarArchiveInputStream tar = new TarArchiveInputStream(new ByteArrayInputStream(archive))) {
             TarArchiveEntry entry;
@@ -754,7 +761,7 @@ class FileImageStoreTest {
         }
     }
 
-    private static byte[] gzip(byte[] data) throws IOException {
+    static byte[] gzip(byte[] data) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
             gzip.write(data);
@@ -762,7 +769,7 @@ class FileImageStoreTest {
         return bytes.toByteArray();
     }
 
-    private static String sha256(byte[] bytes) throws Exception {
+    static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 }
