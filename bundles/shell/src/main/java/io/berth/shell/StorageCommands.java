@@ -4,12 +4,9 @@ import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
 import org.apache.felix.service.command.Descriptor;
-import org.apache.felix.service.command.Function;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -17,9 +14,8 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * Gogo commands in scope {@code berth} for the layer store and the storage
- * driver in use. Gogo maps a command name to a method of the same name, and
- * Java method names cannot hold the dash of {@code storage-use}, so those two
- * are registered as Gogo {@link Function}s of their own.
+ * driver in use; {@code storage-use} and {@code storage-migrate} are
+ * {@link DashedCommands}.
  */
 // Immediate: the dashed commands must stay registered, not come and go with each call of berth:layers.
 @Component(service = StorageCommands.class, immediate = true, property = {
@@ -28,43 +24,25 @@ import org.osgi.service.component.annotations.Reference;
 public class StorageCommands {
 
     private final LayerStore layers;
-    private final List<ServiceRegistration<Function>> dashedCommands = new ArrayList<>();
+    private final DashedCommands dashedCommands;
 
     @Activate
     public StorageCommands(BundleContext context, @Reference LayerStore layers) {
         this.layers = layers;
-        dashedCommands.add(register(context, "storage-use", arguments -> {
-            storageUse(single(arguments, "storage-use NAME"));
+        this.dashedCommands = new DashedCommands(context);
+        dashedCommands.register("storage-use", arguments -> {
+            storageUse(DashedCommands.single(arguments, "storage-use NAME"));
             return null;
-        }));
-        dashedCommands.add(register(context, "storage-migrate", arguments -> {
-            storageMigrate(single(arguments, "storage-migrate NAME"));
+        });
+        dashedCommands.register("storage-migrate", arguments -> {
+            storageMigrate(DashedCommands.single(arguments, "storage-migrate NAME"));
             return null;
-        }));
+        });
     }
 
     @Deactivate
     void stop() {
-        dashedCommands.forEach(ServiceRegistration::unregister);
-    }
-
-    private interface Command {
-        Object run(List<Object> arguments) throws Exception;
-    }
-
-    private static ServiceRegistration<Function> register(BundleContext context, String name, Command command) {
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put("osgi.command.scope", "berth");
-        properties.put("osgi.command.function", name);
-        Function function = (session, arguments) -> command.run(arguments);
-        return context.registerService(Function.class, function, properties);
-    }
-
-    private static String single(List<Object> arguments, String usage) {
-        if (arguments.size() != 1) {
-            throw new IllegalArgumentException("usage: berth:" + usage);
-        }
-        return String.valueOf(arguments.get(0));
+        dashedCommands.unregisterAll();
     }
 
     @Descriptor("list the image layers with the storage driver that holds each")
