@@ -52,17 +52,25 @@ final class ArchiveReader {
                 + " nor oci-layout and index.json (OCI image layout)");
     }
 
-    /** Puts every regular member of the archive under {@code dir}; hostile names and links are refused. */
+    /**
+     * Puts every regular member of the archive under {@code dir}; hostile names are refused. A link (skopeo's
+     * docker-archive links {@code <id>/layer.tar} to {@code ../<digest>.tar}) is accepted only when it names a
+     * regular file of the archive itself, and becomes a hard link to that file; any other link is refused.
+     */
     private static void spool(InputStream archive, Path dir) throws IOException {
         InputStream in = LayerCompression.decompressed(new BufferedInputStream(archive));
         TarArchiveInputStream tar = new TarArchiveInputStream(in);
         TarArchiveEntry entry;
         Set<String> seen = new TreeSet<>();
+        Map<String, String> links = new LinkedHashMap<>();
         while ((entry = tar.getNextEntry()) != null) {
             String name = memberName(entry.getName());
             if (entry.isSymbolicLink() || entry.isLink()) {
-                throw new IOException("invalid image archive: member " + entry.getName() + " is a link ("
-                        + entry.getLinkName() + "); links are not accepted");
+                if (!seen.add(name)) {
+                    throw new IOException("invalid image archive: member " + entry.getName() + " appears twice");
+                }
+                links.put(name, linkTarget(entry, name));
+                continue;
             }
             if (name.isEmpty()) {
                 continue; // "./"
@@ -85,6 +93,48 @@ final class ArchiveReader {
                         + " is neither a file nor a directory");
             }
         }
+        for (Map.Entry<String, String> link : links.entrySet()) {
+            Path source = dir.resolve(link.getValue());
+            if (links.containsKey(link.getValue()) || !Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) {
+                throw new IOException("invalid image archive: member " + link.getKey() + " is a link to "
+                        + link.getValue() + ", which is not a file of the archive");
+            }
+            Path target = dir.resolve(link.getKey());
+            Files.createDirectories(target.getParent());
+            ensureNoLinksBetween(dir, target.getParent());
+            Files.createLink(target, source);
+        }
+    }
+
+    /**
+     * The member a link names: a symbolic link's target is relative to the link's directory, a hard link's to the
+     * archive; one that leaves the archive is refused.
+     */
+    private static String linkTarget(TarArchiveEntry entry, String name) throws IOException {
+        String raw = entry.getLinkName();
+        String refused = "invalid image archive: member " + entry.getName() + " is a link to " + raw
+                + ", outside the archive; only links to its own files are accepted";
+        if (raw.isEmpty() || raw.startsWith("/") || raw.indexOf('\0') >= 0) {
+            throw new IOException(refused);
+        }
+        List<String> parts = new ArrayList<>();
+        if (entry.isSymbolicLink() && name.contains("/")) {
+            parts.addAll(List.of(name.substring(0, name.lastIndexOf('/')).split("/")));
+        }
+        for (String part : raw.split("/")) {
+            if (part.equals("..")) {
+                if (parts.isEmpty()) {
+                    throw new IOException(refused);
+                }
+                parts.remove(parts.size() - 1);
+            } else if (!part.isEmpty() && !part.equals(".")) {
+                parts.add(part);
+            }
+        }
+        if (parts.isEmpty()) {
+            throw new IOException(refused);
+        }
+        return String.join("/", parts);
     }
 
     /** A member name made relative and checked: no absolute paths, no {@code ..}. */

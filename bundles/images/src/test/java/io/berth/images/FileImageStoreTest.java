@@ -424,6 +424,56 @@ class FileImageStoreTest {
     }
 
     @Test
+    void linksToFilesOfTheArchiveAreFollowedAsSkopeoWritesThemAndOthersRefused() throws Exception {
+        TestImage image = busybox();
+        Map<String, byte[]> members = dockerArchiveMembers(false, false, Map.of(image, List.of("linked:1")));
+        // skopeo: <id>/layer.tar is a symbolic link to ../<digest>.tar, which holds the layer.
+        Map<String, String> links = new TreeMap<>();
+        for (String name : new ArrayList<>(members.keySet())) {
+            if (name.endsWith("/layer.tar")) {
+                String digest = name.substring(0, name.indexOf('/'));
+                members.put(digest + ".tar", members.remove(name));
+                links.put(name, "../" + digest + ".tar");
+            }
+        }
+        assertEquals(image.id(), stores.images().load(new ByteArrayInputStream(withLinks(members, links))).get(0).id());
+        assertEquals(image.id(), stores.images().find("linked:1").id());
+
+        Snapshot before = snapshot();
+        for (String target : List.of("../../etc/passwd", "/etc/passwd", "../missing.tar")) {
+            Map<String, String> bad = new TreeMap<>(links);
+            bad.put(bad.keySet().iterator().next(), target);
+            IOException e = assertThrows(IOException.class,
+                    () -> stores.images().load(new ByteArrayInputStream(withLinks(members, bad))), target);
+            assertTrue(e.getMessage().contains("is a link to " + (target.equals("../missing.tar") ? "missing.tar"
+                    : target)), e.getMessage());
+            assertEquals(before, snapshot());
+        }
+    }
+
+    /** A tar of the members, then symbolic links (name to target). */
+    private static byte[] withLinks(Map<String, byte[]> members, Map<String, String> links) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (Map.Entry<String, String> link : links.entrySet()) {
+                TarArchiveEntry entry = new TarArchiveEntry(link.getKey(), TarArchiveEntry.LF_SYMLINK);
+                entry.setLinkName(link.getValue());
+                tar.putArchiveEntry(entry);
+                tar.closeArchiveEntry();
+            }
+            for (Map.Entry<String, byte[]> member : members.entrySet()) {
+                TarArchiveEntry entry = new TarArchiveEntry(member.getKey());
+                entry.setSize(member.getValue().length);
+                tar.putArchiveEntry(entry);
+                tar.write(member.getValue());
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
     void anArchiveWithoutManifestIsRefused() throws Exception {
         Snapshot before = preload();
         TestImage image = busybox();
