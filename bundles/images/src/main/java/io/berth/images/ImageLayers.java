@@ -77,7 +77,8 @@ final class ImageLayers {
                 try (InputStream tar = tars.get(i).open()) {
                     content.write(tar, diffId, -1);
                 } catch (IOException e) {
-                    throw new IOException("layer " + (i + 1) + " of image " + id + " does not match diff id "
+                    // Either the compression is broken or the content is not what the config says.
+                    throw new IOException("layer " + (i + 1) + " of image " + id + " does not decompress to diff id "
                             + diffId + " of its config: " + e.getMessage(), e);
                 }
                 newBlobs.add(diffId);
