@@ -91,6 +91,12 @@ class ImageShellIT {
         assertEquals("[\"A=1\",\"B=two words\"]", doc.get("Config").get("Env").toString());
         assertEquals(1, doc.get("RootFS").get("Layers").size());
 
+        // "-" reads the command's input: here Gogo's redirection of a gzipped tar.
+        run("gzip", "-k", tar.toString());
+        String piped = id(shell("berth:import - berth-test/imp:gz < " + tar + ".gz").stdout());
+        assertEquals(doc.get("RootFS").toString(),
+                JSON.readTree(shell("berth:image-inspect " + piped).stdout()).get(0).get("RootFS").toString());
+
         Commands.Result bad = daemon.shell("berth:import --change 'RUN make' " + tar + " berth-test/bad");
         assertNotEquals(0, bad.exitCode(), bad::toString);
         assertTrue(bad.stderr().contains("run is not a valid change command"), bad::toString);
