@@ -2,7 +2,11 @@ package io.berth.images;
 
 import io.berth.spi.images.ContentStore;
 import io.berth.spi.images.Image;
+import io.berth.spi.images.ImageDiskUsage;
+import io.berth.spi.images.ImageHistory;
+import io.berth.spi.images.ImagePruneReport;
 import io.berth.spi.images.ImageStore;
+import io.berth.spi.images.ImageUsers;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.images.RegistryClient;
 import io.berth.spi.kernel.KernelProperties;
@@ -10,7 +14,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -25,7 +31,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * content store and the layer store (mandatory static references: if either
  * goes, this component is deactivated and comes back with the new one), and the
  * registry client for pull and push (optional, dynamic, greedy: it may come and go
- * while the store runs).
+ * while the store runs), and every {@link ImageUsers} service (the container store
+ * registers one; they may come and go too: each call asks the ones present).
  */
 @Component(service = ImageStore.class)
 public class ImageStoreComponent implements ImageStore {
@@ -36,6 +43,10 @@ public class ImageStoreComponent implements ImageStore {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile RegistryClient registry;
 
+    @Reference(name = "users", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private final List<ImageUsers> users = new CopyOnWriteArrayList<>();
+
     @Activate
     public ImageStoreComponent(BundleContext context, @Reference(name = "content") ContentStore content,
             @Reference(name = "layers") LayerStore layers)
@@ -44,7 +55,17 @@ public class ImageStoreComponent implements ImageStore {
         if (dataRoot == null || dataRoot.isBlank()) {
             throw new IllegalStateException("framework property " + KernelProperties.DATA_ROOT + " is not set");
         }
-        store = new FileImageStore(Path.of(dataRoot, "image", "store"), content, layers, () -> registry);
+        store = new FileImageStore(Path.of(dataRoot, "image", "store"), content, layers, () -> registry,
+                this::usersOf);
+    }
+
+    /** What every registered {@link ImageUsers} says, together. */
+    private List<ImageUsers.User> usersOf(String imageId) {
+        List<ImageUsers.User> all = new ArrayList<>();
+        for (ImageUsers source : users) {
+            all.addAll(source.usersOf(imageId));
+        }
+        return all;
     }
 
     @Override
@@ -97,5 +118,31 @@ public class ImageStoreComponent implements ImageStore {
     public String push(String name, RegistryClient.Credentials credentials,
                        Consumer<RegistryClient.Progress> progress) throws IOException {
         return store.push(name, credentials, progress);
+    }
+
+    @Override
+    public ImagePruneReport prune(boolean all) throws IOException {
+        return store.prune(all);
+    }
+
+    @Override
+    public Image importImage(InputStream rootfs, String reference, String message, List<String> changes)
+            throws IOException {
+        return store.importImage(rootfs, reference, message, changes);
+    }
+
+    @Override
+    public List<ImageHistory> history(String nameOrId) throws IOException {
+        return store.history(nameOrId);
+    }
+
+    @Override
+    public byte[] inspect(String nameOrId) throws IOException {
+        return store.inspect(nameOrId);
+    }
+
+    @Override
+    public ImageDiskUsage diskUsage() throws IOException {
+        return store.diskUsage();
     }
 }

@@ -2,6 +2,7 @@ package io.berth.images;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,8 @@ public final class Manifests {
     public static final String DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
     public static final String OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
     public static final String DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
+    /** An uncompressed layer tar; {@code +gzip} / {@code +zstd} for compressed ones. */
+    public static final String OCI_LAYER = "application/vnd.oci.image.layer.v1.tar";
 
     /** Layer media types berth can unpack (uncompressed, gzip, zstd). */
     public static final Set<String> LAYER_TYPES = Set.of(
@@ -174,6 +177,15 @@ public final class Manifests {
             result.add(descriptor(manifests.get(i), "manifests[" + i + "]"));
         }
         return new Index(mediaType, List.copyOf(result));
+    }
+
+    /** A descriptor as manifests and indexes write it. */
+    static ObjectNode descriptor(String mediaType, String digest, long size) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("mediaType", mediaType);
+        node.put("digest", digest);
+        node.put("size", size);
+        return node;
     }
 
     private static JsonNode parse(byte[] document) throws ManifestException {

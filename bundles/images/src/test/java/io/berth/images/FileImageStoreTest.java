@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.spi.images.Image;
+import io.berth.spi.images.ImageUsers;
 import io.berth.spi.images.Layer;
 import io.berth.spi.storage.StorageDriver;
 import io.berth.storage.vfs.VfsStorageDriver;
@@ -52,6 +53,11 @@ class FileImageStoreTest {
     /** One engine's worth of stores under a directory. */
     record Stores(FileContentStore content, FileLayerStore layers, FileImageStore images) {
         static Stores at(Path dir) throws IOException {
+            return at(dir, imageId -> List.of());
+        }
+
+        /** Stores whose image store asks {@code users} which containers use an image. */
+        static Stores at(Path dir, ImageUsers users) throws IOException {
             StorageDriver vfs = new VfsStorageDriver(dir.resolve("vfs"));
             FileContentStore content = new FileContentStore(dir.resolve("content"));
             FileLayerStore layers = new FileLayerStore(dir.resolve("layers"), new StorageDrivers() {
@@ -65,7 +71,8 @@ class FileImageStoreTest {
                     return Set.of("vfs");
                 }
             }, () -> Optional.of("vfs"));
-            return new Stores(content, layers, new FileImageStore(dir.resolve("store"), content, layers));
+            return new Stores(content, layers, new FileImageStore(dir.resolve("store"), content, layers, () -> null,
+                    users));
         }
     }
 
@@ -417,6 +424,56 @@ class FileImageStoreTest {
     }
 
     @Test
+    void linksToFilesOfTheArchiveAreFollowedAsSkopeoWritesThemAndOthersRefused() throws Exception {
+        TestImage image = busybox();
+        Map<String, byte[]> members = dockerArchiveMembers(false, false, Map.of(image, List.of("linked:1")));
+        // skopeo: <id>/layer.tar is a symbolic link to ../<digest>.tar, which holds the layer.
+        Map<String, String> links = new TreeMap<>();
+        for (String name : new ArrayList<>(members.keySet())) {
+            if (name.endsWith("/layer.tar")) {
+                String digest = name.substring(0, name.indexOf('/'));
+                members.put(digest + ".tar", members.remove(name));
+                links.put(name, "../" + digest + ".tar");
+            }
+        }
+        assertEquals(image.id(), stores.images().load(new ByteArrayInputStream(withLinks(members, links))).get(0).id());
+        assertEquals(image.id(), stores.images().find("linked:1").id());
+
+        Snapshot before = snapshot();
+        for (String target : List.of("../../etc/passwd", "/etc/passwd", "../missing.tar")) {
+            Map<String, String> bad = new TreeMap<>(links);
+            bad.put(bad.keySet().iterator().next(), target);
+            IOException e = assertThrows(IOException.class,
+                    () -> stores.images().load(new ByteArrayInputStream(withLinks(members, bad))), target);
+            assertTrue(e.getMessage().contains("is a link to " + (target.equals("../missing.tar") ? "missing.tar"
+                    : target)), e.getMessage());
+            assertEquals(before, snapshot());
+        }
+    }
+
+    /** A tar of the members, then symbolic links (name to target). */
+    private static byte[] withLinks(Map<String, byte[]> members, Map<String, String> links) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (Map.Entry<String, String> link : links.entrySet()) {
+                TarArchiveEntry entry = new TarArchiveEntry(link.getKey(), TarArchiveEntry.LF_SYMLINK);
+                entry.setLinkName(link.getValue());
+                tar.putArchiveEntry(entry);
+                tar.closeArchiveEntry();
+            }
+            for (Map.Entry<String, byte[]> member : members.entrySet()) {
+                TarArchiveEntry entry = new TarArchiveEntry(member.getKey());
+                entry.setSize(member.getValue().length);
+                tar.putArchiveEntry(entry);
+                tar.write(member.getValue());
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
     void anArchiveWithoutManifestIsRefused() throws Exception {
         Snapshot before = preload();
         TestImage image = busybox();
@@ -551,6 +608,64 @@ class FileImageStoreTest {
     }
 
     @Test
+    void anOciLayoutWithZstdLayersLoadsAndSavesTheUncompressedTars() throws Exception {
+        TestImage image = busybox();
+        Map<String, byte[]> members = new TreeMap<>();
+        members.put("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+        ObjectNode manifest = JSON.createObjectNode();
+        manifest.put("schemaVersion", 2);
+        manifest.put("mediaType", Manifests.OCI_MANIFEST);
+        manifest.set("config", blob(members, image.config(), Manifests.OCI_CONFIG));
+        ArrayNode layers = manifest.putArray("layers");
+        for (byte[] layer : image.layers()) {
+            layers.add(blob(members, zstd(layer), Manifests.OCI_LAYER + "+zstd"));
+        }
+        members.put("index.json", JSON.writeValueAsBytes(ociIndex(blob(members, JSON.writeValueAsBytes(manifest),
+                Manifests.OCI_MANIFEST), "box:zstd")));
+
+        List<Image> loaded = stores.images().load(new ByteArrayInputStream(tar(members)));
+        assertEquals(image.id(), loaded.get(0).id());
+        assertEquals(List.of("box:zstd"), loaded.get(0).repoTags());
+        assertEquals(2, stores.layers().layers().size());
+        ByteArrayOutputStream saved = new ByteArrayOutputStream();
+        stores.images().save(List.of("box:zstd"), saved);
+        Map<String, byte[]> archive = untar(saved.toByteArray());
+        for (byte[] layer : image.layers()) {
+            assertArrayEquals(layer, archive.get("blobs/sha256/" + sha256(layer)));
+        }
+    }
+
+    @Test
+    void aZstdLayerOfSeveralFramesInADockerArchiveLoads() throws Exception {
+        TestImage image = TestImage.of("2024-05-01T10:00:00Z", Map.of("a", "a".repeat(5000), "b", "b".repeat(5000)));
+        byte[] layer = image.layers().get(0);
+        // Two frames one after the other, as a stream compressed in pieces is written.
+        ByteArrayOutputStream frames = new ByteArrayOutputStream();
+        frames.write(zstd(java.util.Arrays.copyOfRange(layer, 0, 3000)));
+        frames.write(zstd(java.util.Arrays.copyOfRange(layer, 3000, layer.length)));
+        Map<String, byte[]> members = dockerArchiveMembers(false, false, Map.of(image, List.of("frames:1")));
+        members.put(sha256(layer) + "/layer.tar", frames.toByteArray());
+
+        assertEquals(image.id(), stores.images().load(new ByteArrayInputStream(tar(members))).get(0).id());
+        assertEquals(image.id(), stores.images().find("frames:1").id());
+    }
+
+    @Test
+    void aCorruptZstdLayerIsRefusedAndChangesNothing() throws Exception {
+        Snapshot before = preload();
+        TestImage image = busybox();
+        Map<String, byte[]> members = dockerArchiveMembers(false, false, Map.of(image, List.of("bad:zstd")));
+        String layerPath = sha256(image.layers().get(0)) + "/layer.tar";
+        byte[] compressed = zstd(image.layers().get(0));
+        members.put(layerPath, java.util.Arrays.copyOf(compressed, compressed.length - 8)); // truncated
+        IOException e = assertThrows(IOException.class,
+                () -> stores.images().load(new ByteArrayInputStream(tar(members))));
+        assertTrue(e.getMessage().contains("layer 1 of image " + image.id() + " cannot be decompressed"),
+                e.getMessage());
+        assertEquals(before, snapshot());
+    }
+
+    @Test
     void anOciBlobWithTheWrongDigestIsRefused() throws Exception {
         Snapshot before = preload();
         TestImage image = busybox();
@@ -587,7 +702,7 @@ class FileImageStoreTest {
     }
 
     /** A docker save archive; layers at blobs/sha256/ (Docker 25+) or <id>/layer.tar (legacy), maybe gzipped. */
-    private static byte[] dockerArchive(boolean blobs, boolean gzip, Map<TestImage, List<String>> images)
+    static byte[] dockerArchive(boolean blobs, boolean gzip, Map<TestImage, List<String>> images)
             throws Exception {
         return tar(dockerArchiveMembers(blobs, gzip, images));
     }
@@ -640,7 +755,7 @@ class FileImageStoreTest {
         return descriptor;
     }
 
-    private static byte[] tar(Map<String, ?> files) throws IOException {
+    static byte[] tar(Map<String, ?> files) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -658,7 +773,7 @@ class FileImageStoreTest {
         return bytes.toByteArray();
     }
 
-    private static Map<String, byte[]> untar(byte[] archive) throws IOException {
+    static Map<String, byte[]> untar(byte[] archive) throws IOException {
         Map<String, byte[]> members = new TreeMap<>();
         try (TarArchiveInputStream tar = new TarArchiveInputStream(new ByteArrayInputStream(archive))) {
             TarArchiveEntry entry;
@@ -671,7 +786,32 @@ class FileImageStoreTest {
         return members;
     }
 
-    private static byte[] gzip(byte[] data) throws IOException {
+    /** An OCI index with one manifest named {@code name} (containerd's annotation). */
+    private static ObjectNode ociIndex(ObjectNode manifestDescriptor, String name) {
+        manifestDescriptor.putObject("annotations").put("io.containerd.image.name", name);
+        ObjectNode index = JSON.createObjectNode();
+        index.put("schemaVersion", 2);
+        index.put("mediaType", Manifests.OCI_INDEX);
+        index.putArray("manifests").add(manifestDescriptor);
+        return index;
+    }
+
+    /** The data compressed by the zstd tool, so the layers are what real writers produce. */
+    static byte[] zstd(byte[] data) throws IOException, InterruptedException {
+        Path in = Files.createTempFile("layer-", ".tar");
+        try {
+            Files.write(in, data);
+            Process zstd = new ProcessBuilder("zstd", "-q", "-c", in.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            byte[] out = zstd.getInputStream().readAllBytes();
+            assertEquals(0, zstd.waitFor(), "zstd failed");
+            return out;
+        } finally {
+            Files.delete(in);
+        }
+    }
+
+    static byte[] gzip(byte[] data) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
             gzip.write(data);
@@ -679,7 +819,7 @@ class FileImageStoreTest {
         return bytes.toByteArray();
     }
 
-    private static String sha256(byte[] bytes) throws Exception {
+    static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 }

@@ -8,14 +8,14 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
 /**
- * Gogo commands whose names hold a dash ({@code storage-use},
- * {@code registry-start}): Gogo maps a command name to a method of the same
- * name and Java method names cannot hold the dash, so each is registered as
- * a Gogo {@link Function} of its own, in scope {@code berth}. The component
- * that owns them must be immediate, or they come and go with its other commands.
+ * Commands in scope {@code berth} registered as Gogo {@link Function}s of their own: Gogo maps a command name to
+ * a method of the same name, and Java method names cannot hold a dash ({@code storage-use}) or be a keyword
+ * ({@code import}). The component that owns them must be immediate, so they stay registered, and must
+ * {@link #unregisterAll} when it is deactivated.
  */
 final class DashedCommands {
 
+    /** A command's body: the arguments as Gogo parsed them. */
     interface Command {
         Object run(List<Object> arguments) throws Exception;
     }
@@ -27,7 +27,7 @@ final class DashedCommands {
         this.context = context;
     }
 
-    void add(String name, Command command) {
+    void register(String name, Command command) {
         Hashtable<String, Object> properties = new Hashtable<>();
         properties.put("osgi.command.scope", "berth");
         properties.put("osgi.command.function", name);
@@ -35,8 +35,16 @@ final class DashedCommands {
         registrations.add(context.registerService(Function.class, function, properties));
     }
 
-    void removeAll() {
+    void unregisterAll() {
         registrations.forEach(ServiceRegistration::unregister);
         registrations.clear();
+    }
+
+    /** The one argument a command takes, or a usage error. */
+    static String single(List<Object> arguments, String usage) {
+        if (arguments.size() != 1) {
+            throw new IllegalArgumentException("usage: berth:" + usage);
+        }
+        return String.valueOf(arguments.get(0));
     }
 }

@@ -61,18 +61,18 @@ public class RegistryCommands {
         this.configurationAdmin = configurationAdmin;
         this.scr = scr;
         commands = new DashedCommands(context);
-        commands.add("registry-start", arguments -> {
+        commands.register("registry-start", arguments -> {
             start(arguments);
             return null;
         });
-        commands.add("registry-stop", arguments -> {
+        commands.register("registry-stop", arguments -> {
             if (!arguments.isEmpty()) {
                 throw new IllegalArgumentException("usage: berth:registry-stop");
             }
             stop();
             return null;
         });
-        commands.add("registry-gc", arguments -> {
+        commands.register("registry-gc", arguments -> {
             if (!arguments.isEmpty()) {
                 throw new IllegalArgumentException("usage: berth:registry-gc");
             }
@@ -83,7 +83,7 @@ public class RegistryCommands {
 
     @Deactivate
     void deactivate() {
-        commands.removeAll();
+        commands.unregisterAll();
     }
 
     /**

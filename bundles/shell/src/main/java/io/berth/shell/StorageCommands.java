@@ -14,7 +14,8 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * Gogo commands in scope {@code berth} for the layer store and the storage
- * driver in use; the two with a dash are {@link DashedCommands}.
+ * driver in use; {@code storage-use} and {@code storage-migrate} are
+ * {@link DashedCommands}.
  */
 // Immediate: the dashed commands must stay registered, not come and go with each call of berth:layers.
 @Component(service = StorageCommands.class, immediate = true, property = {
@@ -28,27 +29,20 @@ public class StorageCommands {
     @Activate
     public StorageCommands(BundleContext context, @Reference LayerStore layers) {
         this.layers = layers;
-        dashedCommands = new DashedCommands(context);
-        dashedCommands.add("storage-use", arguments -> {
-            storageUse(single(arguments, "storage-use NAME"));
+        this.dashedCommands = new DashedCommands(context);
+        dashedCommands.register("storage-use", arguments -> {
+            storageUse(DashedCommands.single(arguments, "storage-use NAME"));
             return null;
         });
-        dashedCommands.add("storage-migrate", arguments -> {
-            storageMigrate(single(arguments, "storage-migrate NAME"));
+        dashedCommands.register("storage-migrate", arguments -> {
+            storageMigrate(DashedCommands.single(arguments, "storage-migrate NAME"));
             return null;
         });
     }
 
     @Deactivate
     void stop() {
-        dashedCommands.removeAll();
-    }
-
-    private static String single(List<Object> arguments, String usage) {
-        if (arguments.size() != 1) {
-            throw new IllegalArgumentException("usage: berth:" + usage);
-        }
-        return String.valueOf(arguments.get(0));
+        dashedCommands.unregisterAll();
     }
 
     @Descriptor("list the image layers with the storage driver that holds each")

@@ -34,7 +34,12 @@ public interface ImageStore {
     /**
      * Docker's {@code rmi}: removing a name only untags while other names
      * remain; the last name (or an id) deletes the image and releases its
-     * layers. An id with several names is refused unless {@code force}.
+     * layers. An id with several names is refused unless {@code force}. An image a container uses
+     * ({@link ImageUsers}) is refused as Docker refuses it: its last name without {@code force} ("conflict: unable
+     * to remove repository reference ... (must force) - container ... is using its referenced image ..."), by id
+     * while a container runs even with {@code force} ("... (cannot be forced) - image is being used by running
+     * container ..."), by id with a stopped container unless {@code force}. Refusals are
+     * {@link IllegalStateException}s starting with "conflict:".
      *
      * @return what happened, as Docker reports it: {@code Untagged: ...} and {@code Deleted: ...} lines
      */
@@ -53,8 +58,55 @@ public interface ImageStore {
     /** Writes the named images as a {@code docker save} archive (docker-archive format). */
     void save(List<String> namesOrIds, OutputStream out) throws IOException;
 
-    /** Removes dangling images (no names); returns the deleted ids. */
+    /** Removes dangling images (no names) that no container uses; returns the deleted ids. */
     List<String> prune() throws IOException;
+
+    /**
+     * {@code docker image prune}: removes the dangling images (no names), or with {@code all} every image no
+     * container uses (its names first), as Docker does.
+     *
+     * @since 1.1
+     */
+    ImagePruneReport prune(boolean all) throws IOException;
+
+    /**
+     * {@code docker import}: a rootfs tar (plain, gzip, bzip2, xz or zstd) becomes a one-layer image.
+     *
+     * @param rootfs    the tar, read to its end; the caller closes it
+     * @param reference the name to give it ({@code app}, {@code app:1}), or null for none
+     * @param message   the commit message (the config's and its history's comment); null or empty gives
+     *                  Docker's "Imported from -"
+     * @param changes   Dockerfile instructions applied to its config: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK,
+     *                  LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR; a bad one is an
+     *                  {@link IllegalArgumentException} and nothing is read or stored
+     * @return the new image
+     * @throws IOException when the input is not a tar (nothing is stored)
+     * @since 1.1
+     */
+    Image importImage(InputStream rootfs, String reference, String message, List<String> changes) throws IOException;
+
+    /**
+     * {@code docker history}: the config's history, newest first, with each layer's size.
+     *
+     * @since 1.1
+     */
+    List<ImageHistory> history(String nameOrId) throws IOException;
+
+    /**
+     * {@code docker image inspect}: the JSON document Docker's Engine API gives for {@code /images/{name}/json}
+     * (Id, RepoTags, RepoDigests, Parent, Comment, Created, DockerVersion, Author, Config, Architecture, Variant,
+     * Os, Size, GraphDriver, RootFS, Metadata), UTF-8.
+     *
+     * @since 1.1
+     */
+    byte[] inspect(String nameOrId) throws IOException;
+
+    /**
+     * The images' part of {@code docker system df}: sizes with shared and unique parts.
+     *
+     * @since 1.1
+     */
+    ImageDiskUsage diskUsage() throws IOException;
 
     /**
      * {@code docker pull}: fetches the image through the registry client,

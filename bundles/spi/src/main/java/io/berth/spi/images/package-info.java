@@ -1,8 +1,9 @@
 /**
- * The engine's image services: the layer store (and, later, the content store and image metadata).
+ * The engine's image services: the content store, the layer store, images and their names, the registry client,
+ * and the seam through which containers say which images they use.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.berth.spi.images;
 
 import org.osgi.annotation.bundle.Export;
