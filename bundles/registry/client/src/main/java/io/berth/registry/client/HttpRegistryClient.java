@@ -156,6 +156,24 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     private Pulled pullFrom(String base, Reference reference, String platform, Credentials creds,
                             Consumer<Progress> events) throws IOException {
         Session s = new Session(base, reference.path(), "repository:" + reference.path() + ":pull", creds);
+        // What this pull adds to the content store; a pull that fails takes it out again, so nothing is left.
+        List<String> written = java.util.Collections.synchronizedList(new ArrayList<>());
+        try {
+            return pullInto(s, reference, platform, events, written);
+        } catch (IOException | RuntimeException e) {
+            for (String digest : written) {
+                try {
+                    store.delete(digest);
+                } catch (IOException | RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private Pulled pullInto(Session s, Reference reference, String platform, Consumer<Progress> events,
+                            List<String> written) throws IOException {
         String ref = reference.digest() != null ? reference.digest() : reference.tag();
         Fetched top = fetchManifest(s, reference, ref, reference.digest());
         String indexDigest = null;
@@ -164,23 +182,31 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         if (isIndex(top.mediaType)) {
             indexDigest = top.digest;
             index = top.bytes;
-            String chosen = selectPlatform(json.readTree(top.bytes), platform == null ? hostPlatform() : platform);
+            String chosen = selectPlatform(top.document, platform == null ? hostPlatform() : platform);
             manifest = fetchManifest(s, reference, chosen, chosen);
             if (isIndex(manifest.mediaType)) {
                 throw new IOException("manifest " + chosen + " of " + reference + " is an index, not an image manifest");
             }
         }
-        JsonNode doc = json.readTree(manifest.bytes);
+        JsonNode doc = manifest.document;
         Blob config = blob(doc.path("config"));
         if (config.digest() == null) {
-            throw new IOException("manifest " + manifest.digest + " of " + reference + " names no config");
+            throw new IOException("malformed manifest " + manifest.digest + " of " + reference + ": it names no config");
+        }
+        if (!doc.path("layers").isArray()) {
+            throw new IOException("malformed manifest " + manifest.ref + " of " + reference + ": it has no layers");
         }
         List<Blob> layers = new ArrayList<>();
         for (JsonNode layer : doc.path("layers")) {
-            layers.add(blob(layer));
+            Blob blob = blob(layer);
+            if (blob.digest() == null) {
+                throw new IOException("malformed manifest " + manifest.ref + " of " + reference
+                        + ": a layer has no digest");
+            }
+            layers.add(blob);
         }
         if (!store.exists(config.digest())) {
-            download(s, config, null);
+            download(s, config, null, written);
         }
         for (Blob layer : layers) {
             if (store.exists(layer.digest())) {
@@ -198,7 +224,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
                     continue;
                 }
                 futures.add(pool.submit(() -> {
-                    download(s, layer, events);
+                    download(s, layer, events, written);
                     events.accept(new Progress(shortId(layer.digest()), "Download complete", -1, -1));
                     events.accept(new Progress(shortId(layer.digest()), "Pull complete", -1, -1));
                     return null;
@@ -206,17 +232,18 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             }
             await(futures);
         } finally {
-            pool.shutdownNow();
+            stop(pool);
         }
-        storeBytes(manifest.bytes, manifest.digest);
+        storeBytes(manifest.bytes, manifest.digest, written);
         if (index != null) {
-            storeBytes(index, indexDigest);
+            storeBytes(index, indexDigest, written);
         }
         events.accept(new Progress(ref, "Digest: " + (indexDigest != null ? indexDigest : manifest.digest), -1, -1));
         return new Pulled(reference, manifest.digest, indexDigest, manifest.bytes, config.digest(), List.copyOf(layers));
     }
 
-    private record Fetched(byte[] bytes, String digest, String mediaType) {
+    /** A manifest or index as fetched: its bytes, their digest, its media type and its parsed JSON. */
+    private record Fetched(String ref, byte[] bytes, String digest, String mediaType, JsonNode document) {
     }
 
     private Fetched fetchManifest(Session s, Reference reference, String ref, String expected) throws IOException {
@@ -245,14 +272,28 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             throw new IOException("manifest digest mismatch for " + reference + ": registry says " + header
                     + ", content is " + digest);
         }
-        String mediaType = json.readTree(bytes).path("mediaType").asText(null);
+        JsonNode document;
+        try {
+            document = json.readTree(bytes);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException("malformed manifest " + ref + " of " + reference + ": not JSON ("
+                    + e.getOriginalMessage() + ")");
+        }
+        if (document == null || !document.isObject()) {
+            throw new IOException("malformed manifest " + ref + " of " + reference + ": not a JSON object");
+        }
+        String mediaType = document.path("mediaType").asText(null);
         if (mediaType == null || mediaType.isEmpty()) {
             mediaType = response.headers().firstValue("Content-Type").map(t -> t.split(";")[0].trim()).orElse(OCI_MANIFEST);
         }
-        return new Fetched(bytes, digest, mediaType);
+        if (isIndex(mediaType) && !document.path("manifests").isArray()) {
+            throw new IOException("malformed manifest " + ref + " of " + reference + ": an index without manifests");
+        }
+        return new Fetched(ref, bytes, digest, mediaType, document);
     }
 
-    private void download(Session s, Blob blob, Consumer<Progress> events) throws IOException {
+    /** Fetches a blob into the content store (verified there against its digest and size); notes it in {@code written}. */
+    private void download(Session s, Blob blob, Consumer<Progress> events, List<String> written) throws IOException {
         URI uri = s.uri("/blobs/" + blob.digest());
         HttpResponse<InputStream> response = s.send(HttpRequest.newBuilder(uri).GET());
         for (int redirects = 0; isRedirect(response.statusCode()); redirects++) {
@@ -271,8 +312,14 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             }
             long total = blob.size() >= 0 ? blob.size()
                     : response.headers().firstValueAsLong("Content-Length").orElse(-1);
-            InputStream counted = events == null ? in : new ProgressStream(in, shortId(blob.digest()), total, events);
-            store.write(counted, blob.digest(), blob.size());
+            ProgressStream counted = new ProgressStream(in, shortId(blob.digest()), total, events);
+            try {
+                store.write(counted, blob.digest(), blob.size());
+            } catch (IOException e) {
+                throw new IOException("fetching blob " + blob.digest() + " failed after " + counted.current + " of "
+                        + (total >= 0 ? total : "?") + " bytes: " + e.getMessage(), e);
+            }
+            written.add(blob.digest());
         }
     }
 
@@ -393,7 +440,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
                 }
                 await(futures);
             } finally {
-                pool.shutdownNow();
+                stop(pool);
             }
         }
         HttpRequest.Builder put = HttpRequest.newBuilder(s.uri("/manifests/" + tag))
@@ -752,9 +799,10 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         }
     }
 
-    private void storeBytes(byte[] bytes, String digest) throws IOException {
+    private void storeBytes(byte[] bytes, String digest, List<String> written) throws IOException {
         if (!store.exists(digest)) {
             store.write(new ByteArrayInputStream(bytes), digest, bytes.length);
+            written.add(digest);
         }
     }
 
@@ -801,6 +849,8 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         for (Future<?> f : futures) {
             try {
                 f.get();
+            } catch (java.util.concurrent.CancellationException e) {
+                // cancelled below because another one failed first: that failure is the one to report
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 futures.forEach(x -> x.cancel(true));
@@ -819,6 +869,19 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         }
     }
 
+    /**
+     * Interrupts what still runs and waits for it to end, so that a failed pull cleans up only after every
+     * download has stopped writing into the content store.
+     */
+    private static void stop(ExecutorService pool) {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static java.util.concurrent.ThreadFactory daemon(String name) {
         return r -> {
             Thread t = new Thread(r, name);
@@ -827,7 +890,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         };
     }
 
-    /** Counts bytes read and reports "Downloading" at most every 100 ms (and at the end). */
+    /** Counts bytes read and reports "Downloading" at most every 100 ms (and at the end) when there are events. */
     private static final class ProgressStream extends FilterInputStream {
         private final String id;
         private final long total;
@@ -862,6 +925,9 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
 
         private void advance(int n) {
             current += n;
+            if (events == null) {
+                return;
+            }
             long now = System.nanoTime();
             if (now - last >= PROGRESS_INTERVAL_NANOS || current == total) {
                 last = now;
