@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
@@ -117,18 +119,20 @@ class CrashRecoveryTest {
     }
 
     private static byte[] tar(String name, String text) throws IOException {
-        return tar(name, text.getBytes(StandardCharsets.UTF_8));
+        return tar(Map.of(name, text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private static byte[] tar(String name, byte[] content) throws IOException {
+    private static byte[] tar(Map<String, byte[]> members) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            TarArchiveEntry entry = new TarArchiveEntry(name);
-            entry.setSize(content.length);
-            entry.setMode(0100644);
-            tar.putArchiveEntry(entry);
-            tar.write(content);
-            tar.closeArchiveEntry();
+            for (Map.Entry<String, byte[]> member : new TreeMap<>(members).entrySet()) {
+                TarArchiveEntry entry = new TarArchiveEntry(member.getKey());
+                entry.setSize(member.getValue().length);
+                entry.setMode(0100644);
+                tar.putArchiveEntry(entry);
+                tar.write(member.getValue());
+                tar.closeArchiveEntry();
+            }
         }
         return bytes.toByteArray();
     }
@@ -140,20 +144,7 @@ class CrashRecoveryTest {
                 .getBytes(StandardCharsets.UTF_8);
         byte[] manifest = ("[{\"Config\":\"config.json\",\"RepoTags\":[\"crash:1\"],\"Layers\":[\"layer.tar\"]}]")
                 .getBytes(StandardCharsets.UTF_8);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            for (Object[] member : new Object[][] {{"config.json", config}, {"layer.tar", layer},
-                    {"manifest.json", manifest}}) {
-                byte[] content = (byte[]) member[1];
-                TarArchiveEntry entry = new TarArchiveEntry((String) member[0]);
-                entry.setSize(content.length);
-                entry.setMode(0100644);
-                tar.putArchiveEntry(entry);
-                tar.write(content);
-                tar.closeArchiveEntry();
-            }
-        }
-        return bytes.toByteArray();
+        return tar(Map.of("config.json", config, "layer.tar", layer, "manifest.json", manifest));
     }
 
     private static String sha256(byte[] bytes) throws IOException {
