@@ -79,6 +79,7 @@ class BrokenRegistryPullTest {
         });
         server.start();
         registry = "127.0.0.1:" + server.getAddress().getPort();
+        answers.put("/v2/", x -> send(x, 200, "{}".getBytes(StandardCharsets.UTF_8))); // "a registry speaks http here"
 
         byte[] tar1 = randomLayer(random, "one", 200_000);
         byte[] tar2 = randomLayer(random, "two", 300_000);

@@ -134,6 +134,25 @@ class DockerRegistryInteropTest {
     }
 
     @Test
+    void aLoopbackRegistryWithASelfSignedCertificateIsSpokenToOverTlsAsDockerDoes() throws Exception {
+        // Docker treats 127.0.0.0/8 as insecure: https without verifying the certificate when plain http fails.
+        try (DockerRegistry registry = DockerRegistry.withTls(temp.resolve("registry"))) {
+            String remote = registry.address() + "/tls/app:v1";
+            Stores a = TestImages.stores(temp.resolve("a"));
+            String id = TestImages.load(a, "app:v1", threeLayers());
+            a.images().tag("app:v1", remote);
+            String digest = a.images().push(remote, Credentials.NONE, null);
+
+            Stores b = TestImages.stores(temp.resolve("b"));
+            Image image = b.images().pull(remote, null, Credentials.NONE, null);
+            assertEquals(id, image.id());
+            assertEquals(List.of(registry.address() + "/tls/app@" + digest), image.repoDigests());
+            assertTrue(registry.requests().stream().anyMatch(r -> r.method().equals("PUT")
+                    && r.path().equals("/v2/tls/app/manifests/v1") && r.status() == 201), registry.logText());
+        }
+    }
+
+    @Test
     void aSecondRepositoryMountsTheBlobsOfTheFirstInsteadOfUploadingThem() throws Exception {
         try (DockerRegistry registry = DockerRegistry.start(temp.resolve("registry"))) {
             Stores a = TestImages.stores(temp.resolve("a"));

@@ -104,6 +104,10 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     private final ContentStore store;
     private final Settings settings;
     private final HttpClient http;
+    /** For https to insecure registries: any certificate is accepted, as Docker does for them. */
+    private final HttpClient unverifiedHttps;
+    /** Insecure registry -> the base URL its /v2/ answered on (https or http), once asked. */
+    private final Map<String, String> insecureBases = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
     /** "base scope" -> Authorization header value. */
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
@@ -116,6 +120,11 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         this.http = HttpClient.newBuilder()
                 .connectTimeout(this.settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        this.unverifiedHttps = HttpClient.newBuilder()
+                .connectTimeout(this.settings.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .sslContext(UnverifiedTls.context())
                 .build();
     }
 
@@ -391,7 +400,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
                        Consumer<Progress> progress) throws IOException {
         Consumer<Progress> events = progress == null ? p -> { } : progress;
         Credentials creds = credentials == null ? Credentials.NONE : credentials;
-        String base = baseUrl(reference.domain());
+        String base = endpoint(reference.domain());
         Session s = new Session(base, reference.path(), "repository:" + reference.path() + ":pull,push", creds);
         String tag = reference.tag() != null ? reference.tag() : reference.digest();
         return pushManifest(s, manifest, mediaType, tag, events);
@@ -730,11 +739,16 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
 
     private HttpResponse<InputStream> send(HttpRequest.Builder request) throws IOException {
         HttpRequest built = request.build();
+        boolean unverified = "https".equals(built.uri().getScheme()) && isInsecure(built.uri().getAuthority());
         try {
-            return http.send(built, BodyHandlers.ofInputStream());
+            return (unverified ? unverifiedHttps : http).send(built, BodyHandlers.ofInputStream());
         } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
             throw new IOException("cannot reach " + built.uri().getScheme() + "://" + built.uri().getAuthority()
                     + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        } catch (javax.net.ssl.SSLException e) {
+            throw new IOException("cannot reach " + built.uri().getScheme() + "://" + built.uri().getAuthority()
+                    + ": TLS failed (" + e.getMessage() + "); if the registry's certificate cannot be verified,"
+                    + " name it in insecure-registries", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted talking to the registry");
@@ -748,7 +762,35 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             all.add(settings.dockerHubUrl());
             return all;
         }
-        return List.of(baseUrl(domain));
+        return List.of(endpoint(domain));
+    }
+
+    /**
+     * The base URL requests to {@code domain} go to. A secure registry is https. An insecure one (and the
+     * loopback host) is what Docker makes of it: http when its /v2/ answers there, else https without
+     * verifying the certificate when /v2/ answers there; asked once per client.
+     */
+    String endpoint(String domain) {
+        if (domain.equals(Reference.DOCKER_HUB) || !isInsecure(domain)) {
+            return baseUrl(domain);
+        }
+        return insecureBases.computeIfAbsent(domain, d -> {
+            String plain = "http://" + d;
+            String tls = "https://" + d;
+            return answersV2(plain) || !answersV2(tls) ? plain : tls;
+        });
+    }
+
+    /** Whether GET /v2/ at {@code base} gets a registry's answer: 200, or 401 asking for credentials. */
+    private boolean answersV2(String base) {
+        try {
+            HttpResponse<InputStream> response = send(HttpRequest.newBuilder(URI.create(base + "/v2/")).GET()
+                    .timeout(settings.connectTimeout()));
+            response.body().close();
+            return response.statusCode() == 200 || response.statusCode() == 401;
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** The registry's base URL: https, or http for insecure registries and the loopback host. */
@@ -756,12 +798,16 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         if (domain.equals(Reference.DOCKER_HUB)) {
             return settings.dockerHubUrl();
         }
+        return (isInsecure(domain) ? "http://" : "https://") + domain;
+    }
+
+    /** Whether {@code domain} (host and port) is an insecure registry: the loopback host, or configured so. */
+    boolean isInsecure(String domain) {
         String host = domain.startsWith("[") ? domain.substring(0, domain.indexOf(']') + 1)
                 : domain.contains(":") ? domain.substring(0, domain.indexOf(':')) : domain;
-        boolean insecure = host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]")
+        return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]")
                 || settings.insecureRegistries().contains(domain) || settings.insecureRegistries().contains(host)
                 || settings.insecureRegistries().stream().map(HttpRegistryClient::stripScheme).anyMatch(domain::equals);
-        return (insecure ? "http://" : "https://") + domain;
     }
 
     // ------------------------------------------------------------------ helpers
