@@ -14,6 +14,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.berth.images.TestImages.Snapshot;
 import io.berth.images.TestImages.Stores;
+import io.berth.registry.client.HttpRegistryClient;
 import io.berth.spi.images.RegistryClient.Credentials;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,11 +24,15 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,6 +52,9 @@ class BrokenRegistryPullTest {
     Path temp;
 
     private final Random random = new Random(11);
+    private final ExecutorService handlers = Executors.newCachedThreadPool();
+    /** Released when the test ends: what a stalling answer waits for. */
+    private final CountDownLatch hangUp = new CountDownLatch(1);
     private HttpServer server;
     private String registry;
     /** Path below /v2/broken/ -> what is served there. */
@@ -68,6 +76,7 @@ class BrokenRegistryPullTest {
     @BeforeEach
     void start() throws Exception {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(handlers); // one answer may hang without holding up the others
         server.createContext("/v2/", x -> {
             Answer answer = answers.get(x.getRequestURI().getPath().replaceFirst("^/v2/broken/", ""));
             if (answer == null) {
@@ -98,7 +107,9 @@ class BrokenRegistryPullTest {
 
     @AfterEach
     void stop() {
+        hangUp.countDown();
         server.stop(0);
+        handlers.shutdownNow();
     }
 
     private static void send(HttpExchange x, int status, byte[] body, String... headers) throws IOException {
@@ -199,6 +210,33 @@ class BrokenRegistryPullTest {
                     + layer2.length + " bytes");
             hangUp.join();
         }
+    }
+
+    @Test
+    void aBlobThatStopsArrivingIsRefusedOnceNothingCameForTheTimeout() throws Exception {
+        serveManifest(manifest(GZIP_LAYER));
+        answers.put("blobs/" + digest(layer2), x -> {
+            x.sendResponseHeaders(200, layer2.length);
+            OutputStream out = x.getResponseBody();
+            out.write(layer2, 0, layer2.length / 2);
+            out.flush();
+            try {
+                hangUp.await(); // and sends nothing more, keeping the connection open
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Stores impatient = TestImages.stores(temp.resolve("impatient"), new HttpRegistryClient.Settings(List.of(),
+                List.of(), null, Duration.ofSeconds(1), 0, null));
+        IOException e = assertThrows(IOException.class,
+                () -> impatient.images().pull(registry + "/broken:v1", null, Credentials.NONE, null));
+        assertEquals("fetching blob " + digest(layer2) + " failed after " + layer2.length / 2 + " of "
+                + layer2.length + " bytes: no data for 1 s", e.getMessage());
+        assertEquals(Snapshot.EMPTY, snapshot(impatient));
+        // The pool thread that was interrupted is fit for the next pull.
+        answers.put("blobs/" + digest(layer2), x -> send(x, 200, layer2));
+        assertEquals(digest(config), impatient.images().pull(registry + "/broken:v1", null, Credentials.NONE, null)
+                .id());
     }
 
     @Test

@@ -65,7 +65,8 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
      * @param insecureRegistries hosts (with port if any) spoken to over plain http; localhost and
      *                           127.0.0.1 always are
      * @param connectTimeout     TCP connect timeout
-     * @param requestTimeout     timeout for a response's headers (blob bodies may take longer)
+     * @param requestTimeout     timeout for a response's headers, and for a blob body that stops arriving
+     *                           (a whole body may take longer)
      * @param chunkSize          bytes per PATCH of a chunked blob upload
      * @param dockerHubUrl       where docker.io really is (https://registry-1.docker.io)
      */
@@ -322,11 +323,16 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             long total = blob.size() >= 0 ? blob.size()
                     : response.headers().firstValueAsLong("Content-Length").orElse(-1);
             ProgressStream counted = new ProgressStream(in, shortId(blob.digest()), total, events);
+            StallWatch watch = new StallWatch(counted, settings.requestTimeout());
             try {
                 store.write(counted, blob.digest(), blob.size());
             } catch (IOException e) {
+                String why = watch.stalled() ? "no data for " + settings.requestTimeout().toSeconds() + " s"
+                        : e.getMessage();
                 throw new IOException("fetching blob " + blob.digest() + " failed after " + counted.current + " of "
-                        + (total >= 0 ? total : "?") + " bytes: " + e.getMessage(), e);
+                        + (total >= 0 ? total : "?") + " bytes: " + why, e);
+            } finally {
+                watch.stop();
             }
             written.add(blob.digest());
         }
@@ -936,12 +942,67 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         };
     }
 
+    /** Checks running downloads once a second for bodies that stopped arriving. */
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            Executors.newSingleThreadScheduledExecutor(daemon("berth-pull-watchdog"));
+
+    /**
+     * Closes the body of a blob when no byte has arrived for the limit: the JDK client has no timeout for a
+     * response body, and a registry that stops sending would otherwise hold the pull for ever.
+     */
+    private static final class StallWatch {
+        private final Thread reader = Thread.currentThread();
+        private final ProgressStream stream;
+        private final long limitNanos;
+        private final java.util.concurrent.ScheduledFuture<?> task;
+        private long lastCount = -1;
+        private long lastChange = System.nanoTime();
+        private boolean stalled;
+        private boolean stopped;
+
+        StallWatch(ProgressStream stream, Duration limit) {
+            this.stream = stream;
+            this.limitNanos = limit.toNanos();
+            this.task = WATCHDOG.scheduleAtFixedRate(this::check, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        private synchronized void check() {
+            long now = System.nanoTime();
+            if (stream.current != lastCount) {
+                lastCount = stream.current;
+                lastChange = now;
+            } else if (!stopped && !stalled && now - lastChange > limitNanos) {
+                stalled = true;
+                try {
+                    stream.close(); // the JDK's body stream ignores interrupts, but wakes its reader when closed
+                } catch (IOException e) {
+                    reader.interrupt();
+                }
+            }
+        }
+
+        synchronized boolean stalled() {
+            return stalled;
+        }
+
+        /** Ends the watch; clears any interrupt this watch caused, so the pool thread can be reused. */
+        void stop() {
+            task.cancel(false);
+            synchronized (this) {
+                stopped = true;
+                if (stalled) {
+                    Thread.interrupted();
+                }
+            }
+        }
+    }
+
     /** Counts bytes read and reports "Downloading" at most every 100 ms (and at the end) when there are events. */
     private static final class ProgressStream extends FilterInputStream {
         private final String id;
         private final long total;
         private final Consumer<Progress> events;
-        private long current;
+        private volatile long current;
         private long last;
 
         ProgressStream(InputStream in, String id, long total, Consumer<Progress> events) {
