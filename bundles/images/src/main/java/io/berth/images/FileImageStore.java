@@ -99,6 +99,48 @@ public final class FileImageStore implements ImageStore {
         this.transfer = new RegistryTransfer(this, index, content, imageLayers, registry == null ? () -> null : registry,
                 tmp);
         this.reports = new ImageReports(index, content, layers, users);
+        forgetUnfinished();
+    }
+
+    /**
+     * Undoes what a pull or load cut short by a crash left behind: layer references no image holds (released,
+     * which removes the layers) and blobs no image refers to (deleted). What cannot be undone now, e.g. because
+     * its storage driver is not running, is logged and tried again at the next start.
+     */
+    private void forgetUnfinished() {
+        try {
+            Map<String, Integer> expected = new java.util.HashMap<>(); // held by images as their top, or by children
+            Set<String> kept = new TreeSet<>();
+            for (ImageRecord record : index.records()) {
+                if (record.top() != null) {
+                    expected.merge(record.top(), 1, Integer::sum);
+                }
+                kept.add(record.id());
+                kept.addAll(record.diffIds());
+                kept.addAll(record.extraBlobs());
+            }
+            List<Layer> all = layers.layers(); // parents before children
+            all.stream().filter(l -> l.parent() != null).forEach(l -> expected.merge(l.parent(), 1, Integer::sum));
+            for (int i = all.size() - 1; i >= 0; i--) { // children first
+                String chainId = all.get(i).chainId();
+                Layer layer = layers.get(chainId);
+                for (int n = layer == null ? 0 : layer.references(); n > expected.getOrDefault(chainId, 0); n--) {
+                    layers.release(chainId);
+                    LOG.log(System.Logger.Level.INFO, "released layer " + chainId + ", which no image holds");
+                }
+                if (all.get(i).parent() != null && layers.get(chainId) == null) {
+                    expected.merge(all.get(i).parent(), -1, Integer::sum); // gone, and its hold on its parent too
+                }
+            }
+            for (String blob : content.list()) {
+                if (!kept.contains(blob)) {
+                    content.delete(blob);
+                    LOG.log(System.Logger.Level.INFO, "deleted blob " + blob + ", which no image refers to");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot undo what an interrupted pull or load left: " + e.getMessage(), e);
+        }
     }
 
     // ---------------------------------------------------------------- queries

@@ -47,6 +47,8 @@ public final class FileLayerStore implements LayerStore {
     private static final Pattern CHAIN_ID = Pattern.compile("sha256:[0-9a-f]{64}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Prefix of the note {@link #register} keeps while a layer is unpacked but not yet recorded. */
+    private static final String UNFINISHED = ".unfinished-";
 
     /** What layer.json holds. */
     record StoredLayer(String chainId, String diffId, String parent, String driver, String cacheId, long size,
@@ -75,6 +77,7 @@ public final class FileLayerStore implements LayerStore {
         this.root = Files.createDirectories(root);
         this.drivers = drivers;
         this.configuredDriver = configuredDriver;
+        removeUnfinished();
     }
 
     @Override
@@ -85,6 +88,10 @@ public final class FileLayerStore implements LayerStore {
         DiffDriver driver = driver(driverName);
         String cacheId = newCacheId();
         String parentCacheId = parent == null ? null : parent.cacheId();
+        // Until layer.json names it, the driver's copy is only noted here: a crash leaves the note, and
+        // removeUnfinished() removes the copy once its driver is back.
+        Path unfinished = root.resolve(UNFINISHED + cacheId);
+        DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
         driver.create(cacheId, parentCacheId);
         String diffId;
         long size;
@@ -95,12 +102,14 @@ public final class FileLayerStore implements LayerStore {
             diffId = "sha256:" + HexFormat.of().formatHex(digesting.getMessageDigest().digest());
         } catch (IOException | RuntimeException e) {
             removeQuietly(driver, cacheId);
+            Files.deleteIfExists(unfinished);
             throw e;
         }
         String chainId = parent == null ? diffId : "sha256:" + sha256Hex(parent.chainId() + " " + diffId);
         StoredLayer existing = read(chainId);
         if (existing != null) {
             driver.remove(cacheId);
+            Files.deleteIfExists(unfinished);
             StoredLayer again = existing.withReferences(existing.references() + 1);
             write(again);
             return again.toLayer();
@@ -110,7 +119,41 @@ public final class FileLayerStore implements LayerStore {
         }
         StoredLayer created = new StoredLayer(chainId, diffId, parentChainId, driverName, cacheId, size, 1);
         write(created);
+        Files.deleteIfExists(unfinished);
         return created.toLayer();
+    }
+
+    /**
+     * Removes what a {@link #register} interrupted by a crash left in a storage driver: a copy no layer.json
+     * names. A copy whose driver is not running stays noted until it is.
+     */
+    synchronized void removeUnfinished() throws IOException {
+        List<Path> notes;
+        try (Stream<Path> files = Files.list(root)) {
+            notes = files.filter(p -> p.getFileName().toString().startsWith(UNFINISHED)).toList();
+        }
+        if (notes.isEmpty()) {
+            return;
+        }
+        // A crash between writing layer.json and removing the note leaves a note for a recorded layer.
+        Set<String> recorded = new TreeSet<>();
+        stored().forEach(layer -> recorded.add(layer.cacheId()));
+        for (Path note : notes) {
+            String cacheId = note.getFileName().toString().substring(UNFINISHED.length());
+            if (recorded.contains(cacheId)) {
+                Files.delete(note);
+                continue;
+            }
+            StorageDriver driver = drivers.byName(Files.readString(note, StandardCharsets.UTF_8).trim());
+            if (driver == null) {
+                continue;
+            }
+            if (driver.exists(cacheId)) {
+                driver.remove(cacheId);
+            }
+            Files.delete(note);
+            LOG.log(System.Logger.Level.INFO, "removed unfinished layer " + cacheId + " from an interrupted unpack");
+        }
     }
 
     @Override

@@ -34,6 +34,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
 public class LayerStoreComponent implements LayerStore, StorageDrivers {
 
+    private static final System.Logger LOG = System.getLogger("berth.images");
+
     /** The part of daemon.json this component reads. */
     @interface DaemonSettings {
         String storage$_$driver() default "";
@@ -59,6 +61,11 @@ public class LayerStoreComponent implements LayerStore, StorageDrivers {
             policyOption = ReferencePolicyOption.GREEDY)
     void addDriver(StorageDriver driver, Map<String, Object> properties) {
         drivers.put(String.valueOf(properties.get(Driver.NAME)), driver);
+        try {
+            store.removeUnfinished(); // what a crash left in this driver
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot remove unfinished layers: " + e.getMessage(), e);
+        }
     }
 
     void removeDriver(StorageDriver driver, Map<String, Object> properties) {

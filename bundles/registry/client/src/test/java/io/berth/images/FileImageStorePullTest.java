@@ -1,39 +1,36 @@
 package io.berth.images;
 
+import static io.berth.images.TestImages.JSON;
+import static io.berth.images.TestImages.config;
+import static io.berth.images.TestImages.dockerArchive;
+import static io.berth.images.TestImages.gzip;
+import static io.berth.images.TestImages.sha256;
+import static io.berth.images.TestImages.snapshot;
+import static io.berth.images.TestImages.tar;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.images.TestImages.Snapshot;
+import io.berth.images.TestImages.Stores;
 import io.berth.registry.client.HttpRegistryClient;
 import io.berth.registry.server.RegistryServer;
 import io.berth.spi.images.Image;
 import io.berth.spi.images.Layer;
 import io.berth.spi.images.Reference;
-import io.berth.spi.images.RegistryClient;
 import io.berth.spi.images.RegistryClient.Credentials;
 import io.berth.spi.images.RegistryClient.Progress;
-import io.berth.spi.storage.StorageDriver;
-import io.berth.storage.vfs.VfsStorageDriver;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.zip.GZIPOutputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,8 +43,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FileImageStorePullTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @TempDir
     Path temp;
 
@@ -55,28 +50,10 @@ class FileImageStorePullTest {
     private String registry;
     private final List<HttpRegistryClient> clients = new ArrayList<>();
 
-    /** One engine's worth of stores, with its own registry client. */
-    record Stores(FileContentStore content, FileLayerStore layers, FileImageStore images) {
-    }
-
     private Stores stores(String name) throws IOException {
-        Path dir = temp.resolve(name);
-        StorageDriver vfs = new VfsStorageDriver(dir.resolve("vfs"));
-        FileContentStore content = new FileContentStore(dir.resolve("content"));
-        FileLayerStore layers = new FileLayerStore(dir.resolve("layers"), new StorageDrivers() {
-            @Override
-            public StorageDriver byName(String driver) {
-                return driver.equals("vfs") ? vfs : null;
-            }
-
-            @Override
-            public Set<String> activeNames() {
-                return Set.of("vfs");
-            }
-        }, () -> Optional.of("vfs"));
-        HttpRegistryClient client = new HttpRegistryClient(content, HttpRegistryClient.Settings.defaults());
-        clients.add(client);
-        return new Stores(content, layers, new FileImageStore(dir.resolve("store"), content, layers, () -> client));
+        Stores stores = TestImages.stores(temp.resolve(name));
+        clients.add(stores.client());
+        return stores;
     }
 
     @BeforeEach
@@ -90,13 +67,6 @@ class FileImageStorePullTest {
     void stop() throws Exception {
         clients.forEach(HttpRegistryClient::close);
         server.stop();
-    }
-
-    record Snapshot(List<Image> images, List<Layer> layers, List<String> blobs) {
-    }
-
-    private static Snapshot snapshot(Stores s) throws IOException {
-        return new Snapshot(s.images().list(), s.layers().layers(), s.content().list());
     }
 
     @Test
@@ -225,7 +195,7 @@ class FileImageStorePullTest {
         IOException fresh = assertThrows(IOException.class,
                 () -> c.images().pull(registry + "/test/bad:1", null, Credentials.NONE, null));
         assertTrue(fresh.getMessage().contains("diff id"), fresh.getMessage());
-        assertEquals(new Snapshot(List.of(), List.of(), List.of()), snapshot(c));
+        assertEquals(Snapshot.EMPTY, snapshot(c));
     }
 
     @Test
@@ -262,69 +232,6 @@ class FileImageStorePullTest {
                 () -> b.images().pull(registry + "/test/zstd:1", null, Credentials.NONE, null));
         assertTrue(e.getMessage().startsWith("layer 1 of image " + configDigest + " does not decompress to diff id"),
                 e.getMessage());
-        assertEquals(new Snapshot(List.of(), List.of(), List.of()), snapshot(b));
-    }
-
-    // ------------------------------------------------------------ helpers
-
-    private static byte[] config(byte[]... layers) throws Exception {
-        ObjectNode config = JSON.createObjectNode();
-        config.put("architecture", "amd64");
-        config.put("os", "linux");
-        config.put("created", "2024-05-01T10:00:00Z");
-        ObjectNode rootfs = config.putObject("rootfs");
-        rootfs.put("type", "layers");
-        ArrayNode diffIds = rootfs.putArray("diff_ids");
-        for (byte[] layer : layers) {
-            diffIds.add("sha256:" + sha256(layer));
-        }
-        return JSON.writeValueAsBytes(config);
-    }
-
-    /** A docker save archive (Docker 25+ layout: everything under blobs/sha256/). */
-    private static byte[] dockerArchive(byte[] config, List<byte[]> layers, String tag) throws Exception {
-        Map<String, Object> members = new TreeMap<>();
-        ArrayNode manifest = JSON.createArrayNode();
-        ObjectNode item = manifest.addObject();
-        members.put("blobs/sha256/" + sha256(config), config);
-        item.put("Config", "blobs/sha256/" + sha256(config));
-        item.putArray("RepoTags").add(tag);
-        ArrayNode paths = item.putArray("Layers");
-        for (byte[] layer : layers) {
-            members.put("blobs/sha256/" + sha256(layer), layer);
-            paths.add("blobs/sha256/" + sha256(layer));
-        }
-        members.put("manifest.json", JSON.writeValueAsBytes(manifest));
-        return tar(members);
-    }
-
-    private static byte[] tar(Map<String, ?> files) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            for (Map.Entry<String, ?> file : new TreeMap<>(files).entrySet()) {
-                byte[] content = file.getValue() instanceof byte[] b ? b
-                        : ((String) file.getValue()).getBytes(StandardCharsets.UTF_8);
-                TarArchiveEntry entry = new TarArchiveEntry(file.getKey(), true);
-                entry.setSize(content.length);
-                entry.setMode(0100644);
-                tar.putArchiveEntry(entry);
-                tar.write(content);
-                tar.closeArchiveEntry();
-            }
-        }
-        return bytes.toByteArray();
-    }
-
-    private static byte[] gzip(byte[] data) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
-            gzip.write(data);
-        }
-        return bytes.toByteArray();
-    }
-
-    private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        assertEquals(Snapshot.EMPTY, snapshot(b));
     }
 }

@@ -65,7 +65,8 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
      * @param insecureRegistries hosts (with port if any) spoken to over plain http; localhost and
      *                           127.0.0.1 always are
      * @param connectTimeout     TCP connect timeout
-     * @param requestTimeout     timeout for a response's headers (blob bodies may take longer)
+     * @param requestTimeout     timeout for a response's headers, and for a blob body that stops arriving
+     *                           (a whole body may take longer)
      * @param chunkSize          bytes per PATCH of a chunked blob upload
      * @param dockerHubUrl       where docker.io really is (https://registry-1.docker.io)
      */
@@ -104,6 +105,10 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     private final ContentStore store;
     private final Settings settings;
     private final HttpClient http;
+    /** For https to insecure registries: any certificate is accepted, as Docker does for them. */
+    private final HttpClient unverifiedHttps;
+    /** Insecure registry -> the base URL its /v2/ answered on (https or http), once asked. */
+    private final Map<String, String> insecureBases = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
     /** "base scope" -> Authorization header value. */
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
@@ -116,6 +121,11 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         this.http = HttpClient.newBuilder()
                 .connectTimeout(this.settings.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        this.unverifiedHttps = HttpClient.newBuilder()
+                .connectTimeout(this.settings.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .sslContext(UnverifiedTls.context())
                 .build();
     }
 
@@ -156,6 +166,24 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     private Pulled pullFrom(String base, Reference reference, String platform, Credentials creds,
                             Consumer<Progress> events) throws IOException {
         Session s = new Session(base, reference.path(), "repository:" + reference.path() + ":pull", creds);
+        // What this pull adds to the content store; a pull that fails takes it out again, so nothing is left.
+        List<String> written = java.util.Collections.synchronizedList(new ArrayList<>());
+        try {
+            return pullInto(s, reference, platform, events, written);
+        } catch (IOException | RuntimeException e) {
+            for (String digest : written) {
+                try {
+                    store.delete(digest);
+                } catch (IOException | RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private Pulled pullInto(Session s, Reference reference, String platform, Consumer<Progress> events,
+                            List<String> written) throws IOException {
         String ref = reference.digest() != null ? reference.digest() : reference.tag();
         Fetched top = fetchManifest(s, reference, ref, reference.digest());
         String indexDigest = null;
@@ -164,23 +192,31 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         if (isIndex(top.mediaType)) {
             indexDigest = top.digest;
             index = top.bytes;
-            String chosen = selectPlatform(json.readTree(top.bytes), platform == null ? hostPlatform() : platform);
+            String chosen = selectPlatform(top.document, platform == null ? hostPlatform() : platform);
             manifest = fetchManifest(s, reference, chosen, chosen);
             if (isIndex(manifest.mediaType)) {
                 throw new IOException("manifest " + chosen + " of " + reference + " is an index, not an image manifest");
             }
         }
-        JsonNode doc = json.readTree(manifest.bytes);
+        JsonNode doc = manifest.document;
         Blob config = blob(doc.path("config"));
         if (config.digest() == null) {
-            throw new IOException("manifest " + manifest.digest + " of " + reference + " names no config");
+            throw new IOException("malformed manifest " + manifest.digest + " of " + reference + ": it names no config");
+        }
+        if (!doc.path("layers").isArray()) {
+            throw new IOException("malformed manifest " + manifest.ref + " of " + reference + ": it has no layers");
         }
         List<Blob> layers = new ArrayList<>();
         for (JsonNode layer : doc.path("layers")) {
-            layers.add(blob(layer));
+            Blob blob = blob(layer);
+            if (blob.digest() == null) {
+                throw new IOException("malformed manifest " + manifest.ref + " of " + reference
+                        + ": a layer has no digest");
+            }
+            layers.add(blob);
         }
         if (!store.exists(config.digest())) {
-            download(s, config, null);
+            download(s, config, null, written);
         }
         for (Blob layer : layers) {
             if (store.exists(layer.digest())) {
@@ -198,7 +234,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
                     continue;
                 }
                 futures.add(pool.submit(() -> {
-                    download(s, layer, events);
+                    download(s, layer, events, written);
                     events.accept(new Progress(shortId(layer.digest()), "Download complete", -1, -1));
                     events.accept(new Progress(shortId(layer.digest()), "Pull complete", -1, -1));
                     return null;
@@ -206,17 +242,18 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             }
             await(futures);
         } finally {
-            pool.shutdownNow();
+            stop(pool);
         }
-        storeBytes(manifest.bytes, manifest.digest);
+        storeBytes(manifest.bytes, manifest.digest, written);
         if (index != null) {
-            storeBytes(index, indexDigest);
+            storeBytes(index, indexDigest, written);
         }
         events.accept(new Progress(ref, "Digest: " + (indexDigest != null ? indexDigest : manifest.digest), -1, -1));
         return new Pulled(reference, manifest.digest, indexDigest, manifest.bytes, config.digest(), List.copyOf(layers));
     }
 
-    private record Fetched(byte[] bytes, String digest, String mediaType) {
+    /** A manifest or index as fetched: its bytes, their digest, its media type and its parsed JSON. */
+    private record Fetched(String ref, byte[] bytes, String digest, String mediaType, JsonNode document) {
     }
 
     private Fetched fetchManifest(Session s, Reference reference, String ref, String expected) throws IOException {
@@ -245,14 +282,28 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             throw new IOException("manifest digest mismatch for " + reference + ": registry says " + header
                     + ", content is " + digest);
         }
-        String mediaType = json.readTree(bytes).path("mediaType").asText(null);
+        JsonNode document;
+        try {
+            document = json.readTree(bytes);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException("malformed manifest " + ref + " of " + reference + ": not JSON ("
+                    + e.getOriginalMessage() + ")");
+        }
+        if (document == null || !document.isObject()) {
+            throw new IOException("malformed manifest " + ref + " of " + reference + ": not a JSON object");
+        }
+        String mediaType = document.path("mediaType").asText(null);
         if (mediaType == null || mediaType.isEmpty()) {
             mediaType = response.headers().firstValue("Content-Type").map(t -> t.split(";")[0].trim()).orElse(OCI_MANIFEST);
         }
-        return new Fetched(bytes, digest, mediaType);
+        if (isIndex(mediaType) && !document.path("manifests").isArray()) {
+            throw new IOException("malformed manifest " + ref + " of " + reference + ": an index without manifests");
+        }
+        return new Fetched(ref, bytes, digest, mediaType, document);
     }
 
-    private void download(Session s, Blob blob, Consumer<Progress> events) throws IOException {
+    /** Fetches a blob into the content store (verified there against its digest and size); notes it in {@code written}. */
+    private void download(Session s, Blob blob, Consumer<Progress> events, List<String> written) throws IOException {
         URI uri = s.uri("/blobs/" + blob.digest());
         HttpResponse<InputStream> response = s.send(HttpRequest.newBuilder(uri).GET());
         for (int redirects = 0; isRedirect(response.statusCode()); redirects++) {
@@ -271,8 +322,19 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             }
             long total = blob.size() >= 0 ? blob.size()
                     : response.headers().firstValueAsLong("Content-Length").orElse(-1);
-            InputStream counted = events == null ? in : new ProgressStream(in, shortId(blob.digest()), total, events);
-            store.write(counted, blob.digest(), blob.size());
+            ProgressStream counted = new ProgressStream(in, shortId(blob.digest()), total, events);
+            StallWatch watch = new StallWatch(counted, settings.requestTimeout());
+            try {
+                store.write(counted, blob.digest(), blob.size());
+            } catch (IOException e) {
+                String why = watch.stalled() ? "no data for " + settings.requestTimeout().toSeconds() + " s"
+                        : e.getMessage();
+                throw new IOException("fetching blob " + blob.digest() + " failed after " + counted.current + " of "
+                        + (total >= 0 ? total : "?") + " bytes: " + why, e);
+            } finally {
+                watch.stop();
+            }
+            written.add(blob.digest());
         }
     }
 
@@ -344,7 +406,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
                        Consumer<Progress> progress) throws IOException {
         Consumer<Progress> events = progress == null ? p -> { } : progress;
         Credentials creds = credentials == null ? Credentials.NONE : credentials;
-        String base = baseUrl(reference.domain());
+        String base = endpoint(reference.domain());
         Session s = new Session(base, reference.path(), "repository:" + reference.path() + ":pull,push", creds);
         String tag = reference.tag() != null ? reference.tag() : reference.digest();
         return pushManifest(s, manifest, mediaType, tag, events);
@@ -393,7 +455,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
                 }
                 await(futures);
             } finally {
-                pool.shutdownNow();
+                stop(pool);
             }
         }
         HttpRequest.Builder put = HttpRequest.newBuilder(s.uri("/manifests/" + tag))
@@ -683,11 +745,16 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
 
     private HttpResponse<InputStream> send(HttpRequest.Builder request) throws IOException {
         HttpRequest built = request.build();
+        boolean unverified = "https".equals(built.uri().getScheme()) && isInsecure(built.uri().getAuthority());
         try {
-            return http.send(built, BodyHandlers.ofInputStream());
+            return (unverified ? unverifiedHttps : http).send(built, BodyHandlers.ofInputStream());
         } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
             throw new IOException("cannot reach " + built.uri().getScheme() + "://" + built.uri().getAuthority()
                     + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        } catch (javax.net.ssl.SSLException e) {
+            throw new IOException("cannot reach " + built.uri().getScheme() + "://" + built.uri().getAuthority()
+                    + ": TLS failed (" + e.getMessage() + "); if the registry's certificate cannot be verified,"
+                    + " name it in insecure-registries", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted talking to the registry");
@@ -701,7 +768,35 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             all.add(settings.dockerHubUrl());
             return all;
         }
-        return List.of(baseUrl(domain));
+        return List.of(endpoint(domain));
+    }
+
+    /**
+     * The base URL requests to {@code domain} go to. A secure registry is https. An insecure one (and the
+     * loopback host) is what Docker makes of it: http when its /v2/ answers there, else https without
+     * verifying the certificate when /v2/ answers there; asked once per client.
+     */
+    String endpoint(String domain) {
+        if (domain.equals(Reference.DOCKER_HUB) || !isInsecure(domain)) {
+            return baseUrl(domain);
+        }
+        return insecureBases.computeIfAbsent(domain, d -> {
+            String plain = "http://" + d;
+            String tls = "https://" + d;
+            return answersV2(plain) || !answersV2(tls) ? plain : tls;
+        });
+    }
+
+    /** Whether GET /v2/ at {@code base} gets a registry's answer: 200, or 401 asking for credentials. */
+    private boolean answersV2(String base) {
+        try {
+            HttpResponse<InputStream> response = send(HttpRequest.newBuilder(URI.create(base + "/v2/")).GET()
+                    .timeout(settings.connectTimeout()));
+            response.body().close();
+            return response.statusCode() == 200 || response.statusCode() == 401;
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** The registry's base URL: https, or http for insecure registries and the loopback host. */
@@ -709,12 +804,16 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         if (domain.equals(Reference.DOCKER_HUB)) {
             return settings.dockerHubUrl();
         }
+        return (isInsecure(domain) ? "http://" : "https://") + domain;
+    }
+
+    /** Whether {@code domain} (host and port) is an insecure registry: the loopback host, or configured so. */
+    boolean isInsecure(String domain) {
         String host = domain.startsWith("[") ? domain.substring(0, domain.indexOf(']') + 1)
                 : domain.contains(":") ? domain.substring(0, domain.indexOf(':')) : domain;
-        boolean insecure = host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]")
+        return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]")
                 || settings.insecureRegistries().contains(domain) || settings.insecureRegistries().contains(host)
                 || settings.insecureRegistries().stream().map(HttpRegistryClient::stripScheme).anyMatch(domain::equals);
-        return (insecure ? "http://" : "https://") + domain;
     }
 
     // ------------------------------------------------------------------ helpers
@@ -752,9 +851,10 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         }
     }
 
-    private void storeBytes(byte[] bytes, String digest) throws IOException {
+    private void storeBytes(byte[] bytes, String digest, List<String> written) throws IOException {
         if (!store.exists(digest)) {
             store.write(new ByteArrayInputStream(bytes), digest, bytes.length);
+            written.add(digest);
         }
     }
 
@@ -801,6 +901,8 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         for (Future<?> f : futures) {
             try {
                 f.get();
+            } catch (java.util.concurrent.CancellationException e) {
+                // cancelled below because another one failed first: that failure is the one to report
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 futures.forEach(x -> x.cancel(true));
@@ -819,6 +921,19 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         }
     }
 
+    /**
+     * Interrupts what still runs and waits for it to end, so that a failed pull cleans up only after every
+     * download has stopped writing into the content store.
+     */
+    private static void stop(ExecutorService pool) {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static java.util.concurrent.ThreadFactory daemon(String name) {
         return r -> {
             Thread t = new Thread(r, name);
@@ -827,12 +942,67 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         };
     }
 
-    /** Counts bytes read and reports "Downloading" at most every 100 ms (and at the end). */
+    /** Checks running downloads once a second for bodies that stopped arriving. */
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            Executors.newSingleThreadScheduledExecutor(daemon("berth-pull-watchdog"));
+
+    /**
+     * Closes the body of a blob when no byte has arrived for the limit: the JDK client has no timeout for a
+     * response body, and a registry that stops sending would otherwise hold the pull for ever.
+     */
+    private static final class StallWatch {
+        private final Thread reader = Thread.currentThread();
+        private final ProgressStream stream;
+        private final long limitNanos;
+        private final java.util.concurrent.ScheduledFuture<?> task;
+        private long lastCount = -1;
+        private long lastChange = System.nanoTime();
+        private boolean stalled;
+        private boolean stopped;
+
+        StallWatch(ProgressStream stream, Duration limit) {
+            this.stream = stream;
+            this.limitNanos = limit.toNanos();
+            this.task = WATCHDOG.scheduleAtFixedRate(this::check, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        private synchronized void check() {
+            long now = System.nanoTime();
+            if (stream.current != lastCount) {
+                lastCount = stream.current;
+                lastChange = now;
+            } else if (!stopped && !stalled && now - lastChange > limitNanos) {
+                stalled = true;
+                try {
+                    stream.close(); // the JDK's body stream ignores interrupts, but wakes its reader when closed
+                } catch (IOException e) {
+                    reader.interrupt();
+                }
+            }
+        }
+
+        synchronized boolean stalled() {
+            return stalled;
+        }
+
+        /** Ends the watch; clears any interrupt this watch caused, so the pool thread can be reused. */
+        void stop() {
+            task.cancel(false);
+            synchronized (this) {
+                stopped = true;
+                if (stalled) {
+                    Thread.interrupted();
+                }
+            }
+        }
+    }
+
+    /** Counts bytes read and reports "Downloading" at most every 100 ms (and at the end) when there are events. */
     private static final class ProgressStream extends FilterInputStream {
         private final String id;
         private final long total;
         private final Consumer<Progress> events;
-        private long current;
+        private volatile long current;
         private long last;
 
         ProgressStream(InputStream in, String id, long total, Consumer<Progress> events) {
@@ -862,6 +1032,9 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
 
         private void advance(int n) {
             current += n;
+            if (events == null) {
+                return;
+            }
             long now = System.nanoTime();
             if (now - last >= PROGRESS_INTERVAL_NANOS || current == total) {
                 last = now;

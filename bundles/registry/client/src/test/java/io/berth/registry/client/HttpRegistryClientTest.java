@@ -318,7 +318,9 @@ class HttpRegistryClientTest {
         front.createContext("/v2/", x -> {
             String auth = x.getRequestHeaders().getFirst("Authorization");
             if (!expectedAuth.equals(auth)) {
-                unauthorized.incrementAndGet();
+                if (!x.getRequestURI().getPath().equals("/v2/")) { // not the client's "is it http?" probe
+                    unauthorized.incrementAndGet();
+                }
                 respond(x, 401, "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}"
                         .getBytes(StandardCharsets.UTF_8), "WWW-Authenticate", challenge);
                 return;
@@ -417,7 +419,9 @@ class HttpRegistryClientTest {
             String id = path.startsWith("/v2/test/app/blobs/uploads/") ? path.substring(path.lastIndexOf('/') + 1) : "";
             ByteArrayOutputStream upload = uploads.get(id);
             String location = "/v2/test/app/blobs/uploads/" + id + "?state=abc";
-            if (method.equals("HEAD")) {
+            if (path.equals("/v2/")) {
+                respond(x, 200, null);
+            } else if (method.equals("HEAD")) {
                 String d = path.substring(path.lastIndexOf('/') + 1);
                 respond(x, blobs.containsKey(d) ? 200 : 404, null);
             } else if (method.equals("POST")) {
