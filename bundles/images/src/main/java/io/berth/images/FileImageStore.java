@@ -234,8 +234,9 @@ public final class FileImageStore implements ImageStore {
                         "image is being used by running container " + Digests.shortId(user.containerId()));
             }
         }
-        long repositories = refs.stream().map(Reference::name).distinct().count();
-        if (repositories > 1 && !force) {
+        // Docker's rule (moby's isSingleReference): by id, one tag plus digests of its repository is deleted
+        // without force; a second tag, even in the same repository, needs force.
+        if (refs.size() > 1 && !isSingleReference(refs) && !force) {
             throw conflict(record.id(), "must be forced", "image is referenced in multiple repositories");
         }
         if (!using.isEmpty() && !force) {

@@ -268,13 +268,21 @@ class FileImageStoreTest {
     }
 
     @Test
-    void removeByIdWithTagsOfOneRepositoryNeedsNoForce() throws Exception {
+    void removeByIdWithTwoTagsOfOneRepositoryNeedsForceToo() throws Exception {
+        // As Docker: more than one tag is "referenced in multiple repositories", even within one repository.
         TestImage image = busybox();
         stores.images().load(new ByteArrayInputStream(
                 dockerArchive(true, false, Map.of(image, List.of("busybox:latest", "busybox:1")))));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> stores.images().remove(image.hex(), false));
+        assertEquals("conflict: unable to delete " + image.hex().substring(0, 12)
+                + " (must be forced) - image is referenced in multiple repositories", e.getMessage());
+        assertEquals(2, stores.images().find(image.id()).repoTags().size());
+
+        // One tag left: by id it untags and deletes without force.
+        stores.images().remove("busybox:1", false);
         List<String> out = stores.images().remove(image.hex(), false);
-        assertEquals(List.of("Untagged: busybox:1", "Untagged: busybox:latest", "Deleted: " + image.id()),
-                out.subList(0, 3));
+        assertEquals(List.of("Untagged: busybox:latest", "Deleted: " + image.id()), out.subList(0, 2));
         assertTrue(stores.layers().layers().isEmpty());
     }
 
