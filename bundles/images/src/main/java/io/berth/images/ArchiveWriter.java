@@ -35,10 +35,12 @@ final class ArchiveWriter {
 
     private final ImageIndex index;
     private final ContentStore content;
+    private final ImageLayers layers;
 
-    ArchiveWriter(ImageIndex index, ContentStore content) {
+    ArchiveWriter(ImageIndex index, ContentStore content, ImageLayers layers) {
         this.index = index;
         this.content = content;
+        this.layers = layers;
     }
 
     /** Writes the named images (a repository without a tag: all its tags) to {@code out}, which stays open. */
@@ -82,7 +84,7 @@ final class ArchiveWriter {
         for (String id : chosen.keySet()) {
             ImageRecord record = index.read(id);
             for (String diffId : record.diffIds()) {
-                if (!content.exists(diffId)) {
+                if (!layers.hasTar(record, diffId)) {
                     throw new IOException("cannot save image " + id + ": the content of layer " + diffId
                             + " was not kept");
                 }
@@ -112,8 +114,11 @@ final class ArchiveWriter {
             ArrayNode repoTags = entry.putArray("RepoTags");
             ArrayNode layerPaths = entry.putArray("Layers");
             for (String diffId : record.diffIds()) {
-                blob(tar, diffId, written);
-                layerDescriptors.add(Manifests.descriptor(Manifests.OCI_LAYER, diffId, content.size(diffId)));
+                long size = layers.tarSize(record, diffId);
+                if (written.add(diffId)) {
+                    entry(tar, blobPath(diffId), size, layers.openTar(record, diffId));
+                }
+                layerDescriptors.add(Manifests.descriptor(Manifests.OCI_LAYER, diffId, size));
                 layerPaths.add(blobPath(diffId));
             }
             byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
@@ -173,15 +178,20 @@ final class ArchiveWriter {
         if (!written.add(digest)) {
             return;
         }
-        TarArchiveEntry entry = new TarArchiveEntry(blobPath(digest));
-        entry.setMode(0100644);
-        entry.setModTime(0);
-        entry.setSize(content.size(digest));
-        tar.putArchiveEntry(entry);
-        try (InputStream in = content.read(digest)) {
+        entry(tar, blobPath(digest), content.size(digest), content.read(digest));
+    }
+
+    private static void entry(TarArchiveOutputStream tar, String name, long size, InputStream content)
+            throws IOException {
+        try (InputStream in = content) {
+            TarArchiveEntry entry = new TarArchiveEntry(name);
+            entry.setMode(0100644);
+            entry.setModTime(0);
+            entry.setSize(size);
+            tar.putArchiveEntry(entry);
             in.transferTo(tar);
+            tar.closeArchiveEntry();
         }
-        tar.closeArchiveEntry();
     }
 
     private static void bytes(TarArchiveOutputStream tar, String name, byte[] data, boolean write) throws IOException {

@@ -95,7 +95,7 @@ public final class FileImageStore implements ImageStore {
         }
         this.index = new ImageIndex(dir);
         this.imageLayers = new ImageLayers(content, layers);
-        this.archiveWriter = new ArchiveWriter(index, content);
+        this.archiveWriter = new ArchiveWriter(index, content, imageLayers);
         this.transfer = new RegistryTransfer(this, index, content, imageLayers, registry == null ? () -> null : registry,
                 tmp);
         this.reports = new ImageReports(index, content, layers, users);

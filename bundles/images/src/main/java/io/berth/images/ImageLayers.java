@@ -4,8 +4,10 @@ import io.berth.images.ImageIndex.ImageRecord;
 import io.berth.spi.images.ContentStore;
 import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +20,9 @@ import java.util.List;
  * top layer. The layer store's parent references keep the rest of the chain, so deleting an image
  * releases its top layer once and the chain goes away with it unless something else uses it.
  *
- * <p><b>Layer content.</b> The layer store cannot give a layer's tar back, so each layer's uncompressed tar is
- * kept as a blob in the content store, keyed by its diff id; {@code save} and {@code push} read those blobs.
+ * <p><b>Layer content.</b> The layer store cannot give a layer's tar back, so each layer's tar is kept in the
+ * content store: uncompressed, keyed by its diff id, or (for a pulled layer) as the gzip blob the image
+ * records for that diff id; {@link #openTar} gives it back either way for {@code save}.
  */
 final class ImageLayers {
 
@@ -27,6 +30,29 @@ final class ImageLayers {
     @FunctionalInterface
     interface TarSource {
         InputStream open() throws IOException;
+
+        /**
+         * The digest of the gzip blob this tar is read from when the image keeps that blob (a pulled layer):
+         * then the uncompressed tar is not kept besides it, which saves writing, syncing and reading it again.
+         * {@code null} (the default) when the tar must be kept uncompressed.
+         */
+        default String keptGzip() {
+            return null;
+        }
+
+        static TarSource fromKeptGzip(String gzipDigest, TarSource source) {
+            return new TarSource() {
+                @Override
+                public InputStream open() throws IOException {
+                    return source.open();
+                }
+
+                @Override
+                public String keptGzip() {
+                    return gzipDigest;
+                }
+            };
+        }
     }
 
     /** Told when a layer is actually unpacked into the layer store (by index, bottom first). */
@@ -73,23 +99,32 @@ final class ImageLayers {
             if (existing == null) {
                 unpacking.extracting(i);
             }
-            if (!content.exists(diffId)) {
-                try (InputStream tar = tars.get(i).open()) {
+            TarSource source = tars.get(i);
+            boolean keptUncompressed = content.exists(diffId);
+            if (!keptUncompressed && source.keptGzip() == null) {
+                try (InputStream tar = source.open()) {
                     content.write(tar, diffId, -1);
                 } catch (IOException e) {
-                    // Either the compression is broken or the content is not what the config says.
-                    throw new IOException("layer " + (i + 1) + " of image " + id + " does not decompress to diff id "
-                            + diffId + " of its config: " + e.getMessage(), e);
+                    throw notTheDiffId(i, id, diffId, e.getMessage(), e);
                 }
                 newBlobs.add(diffId);
+                keptUncompressed = true;
             }
             Layer layer;
             if (existing != null && !top) {
                 layer = existing; // kept by whoever has it; a new child above takes its own reference
                 parentHeld = false;
+                if (!keptUncompressed) {
+                    verify(i, id, diffId, source); // not unpacked, so nothing else checks this blob
+                }
             } else {
-                try (InputStream tar = content.read(diffId)) {
+                try (InputStream tar = keptUncompressed ? content.read(diffId) : source.open()) {
                     layer = layers.register(tar, parent);
+                } catch (IOException e) {
+                    if (keptUncompressed) {
+                        throw e;
+                    }
+                    throw notTheDiffId(i, id, diffId, e.getMessage(), e);
                 }
                 heldTops.add(layer.chainId());
                 if (parentHeld) {
@@ -98,7 +133,7 @@ final class ImageLayers {
                 }
                 parentHeld = true;
                 if (!layer.diffId().equals(diffId)) {
-                    throw new IOException("layer store computed diff id " + layer.diffId() + " for " + diffId);
+                    throw notTheDiffId(i, id, diffId, "it gives " + layer.diffId(), null);
                 }
                 if (existing == null) {
                     unpacking.done(i);
@@ -109,6 +144,52 @@ final class ImageLayers {
             parent = layer.chainId();
         }
         return new ImageRecord(id, chain, diffIds, created, size, null, null);
+    }
+
+    private static void verify(int index, String id, String diffId, TarSource source) throws IOException {
+        String actual;
+        try (InputStream tar = source.open()) {
+            actual = "sha256:" + Digests.sha256Hex(tar);
+        } catch (IOException e) {
+            throw notTheDiffId(index, id, diffId, e.getMessage(), e);
+        }
+        if (!actual.equals(diffId)) {
+            throw notTheDiffId(index, id, diffId, "it gives " + actual, null);
+        }
+    }
+
+    // Either the compression is broken or the content is not what the config says.
+    private static IOException notTheDiffId(int index, String id, String diffId, String why, Exception cause) {
+        return new IOException("layer " + (index + 1) + " of image " + id + " does not decompress to diff id "
+                + diffId + " of its config: " + why, cause);
+    }
+
+    /** Whether {@link #openTar} can give the layer's tar. */
+    boolean hasTar(ImageRecord record, String diffId) throws IOException {
+        String gzip = record.compressed().get(diffId);
+        return content.exists(diffId) || (gzip != null && content.exists(gzip));
+    }
+
+    /** A layer's uncompressed tar: the blob kept by its diff id, or the image's gzip blob of it, decompressed. */
+    InputStream openTar(ImageRecord record, String diffId) throws IOException {
+        if (content.exists(diffId)) {
+            return content.read(diffId);
+        }
+        String gzip = record.compressed().get(diffId);
+        if (gzip == null) {
+            throw new IOException("the content of layer " + diffId + " of image " + record.id() + " was not kept");
+        }
+        return LayerCompression.GZIP.open(new BufferedInputStream(content.read(gzip)));
+    }
+
+    /** The size of {@link #openTar}'s tar (which, from a gzip blob, takes reading it once). */
+    long tarSize(ImageRecord record, String diffId) throws IOException {
+        if (content.exists(diffId)) {
+            return content.size(diffId);
+        }
+        try (InputStream tar = openTar(record, diffId)) {
+            return tar.transferTo(OutputStream.nullOutputStream());
+        }
     }
 
     /** Drops the layer references and blobs a failed load or pull took. */

@@ -132,10 +132,12 @@ final class RegistryTransfer {
             RegistryClient.Blob blob = blobs.get(i);
             LayerCompression compression = LayerCompression.ofMediaType(blob.mediaType(), blob.digest());
             diffIds.add(diffId);
+            TarSource tar = () -> compression.open(new BufferedInputStream(content.read(blob.digest())));
             if (compression == LayerCompression.GZIP) {
                 compressed.put(diffId, blob.digest());
+                tar = TarSource.fromKeptGzip(blob.digest(), tar); // the image keeps the gzip blob, not a copy
             }
-            tars.add(() -> compression.open(new BufferedInputStream(content.read(blob.digest()))));
+            tars.add(tar);
         }
 
         ImageRecord known = index.read(id);

@@ -9,6 +9,7 @@ import static io.berth.images.TestImages.snapshot;
 import static io.berth.images.TestImages.tar;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -103,9 +104,29 @@ class FileImageStorePullTest {
         assertTrue(events.stream().anyMatch(e -> e.status().equals("Digest: " + digest)), events.toString());
         assertTrue(events.contains(new Progress(null, "Status: Downloaded newer image for " + registry + "/test/app:v1",
                 -1, -1)), events.toString());
-        // The kept layer tars make it saveable, and it can be pushed back unchanged.
-        b.images().save(List.of(registry + "/test/app:v1"), new ByteArrayOutputStream());
+        // A pulled layer is kept once, as its gzip blob: no uncompressed copy besides it ...
+        for (Layer layer : layers) {
+            assertFalse(b.content().exists(layer.diffId()), "uncompressed copy of " + layer.diffId());
+        }
+        // ... and still saves exactly (the archive loads elsewhere as the same image), and pushes back unchanged.
+        ByteArrayOutputStream saved = new ByteArrayOutputStream();
+        b.images().save(List.of(registry + "/test/app:v1"), saved);
+        Stores c = stores("c");
+        assertEquals(id, c.images().load(new ByteArrayInputStream(saved.toByteArray())).get(0).id());
         assertEquals(digest, b.images().push(registry + "/test/app:v1", Credentials.NONE, null));
+
+        // A second image on the pulled base: the base is not unpacked again, but its blob is still checked.
+        byte[] other = tar(Map.of("etc/hostname", "other"));
+        byte[] otherConfig = config(base, other);
+        a.images().load(new ByteArrayInputStream(dockerArchive(otherConfig, List.of(base, other), "other:v1")));
+        a.images().tag("other:v1", registry + "/test/other:v1");
+        a.images().push(registry + "/test/other:v1", Credentials.NONE, null);
+        List<Progress> second = new ArrayList<>();
+        assertEquals("sha256:" + sha256(otherConfig),
+                b.images().pull(registry + "/test/other:v1", null, Credentials.NONE, second::add).id());
+        assertEquals(1, second.stream().filter(e -> e.status().equals("Extracting")).count(), second.toString());
+        assertEquals(3, b.layers().layers().size());
+        b.images().remove(registry + "/test/other:v1", false);
 
         List<Progress> again = new ArrayList<>();
         Snapshot before = snapshot(b);
