@@ -8,7 +8,7 @@ import io.berth.spi.registry.LocalRegistry.GarbageCollection;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -78,6 +78,7 @@ final class RegistryStorage {
     /** Garbage collection takes it exclusively; every other operation shares it. */
     private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
     private final ConcurrentHashMap<String, Object> uploadLocks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, UploadDigest> uploadDigests = new ConcurrentHashMap<>();
 
     RegistryStorage(Path root) throws IOException {
         this.root = root.toAbsolutePath().normalize();
@@ -189,6 +190,7 @@ final class RegistryStorage {
             Files.createDirectories(dir);
             Files.createFile(dir.resolve("data"));
             AtomicFiles.write(dir.resolve("repository"), name.getBytes(StandardCharsets.UTF_8));
+            uploadDigests.put(id, new UploadDigest(sha256Digest(), 0));
             return id;
         } finally {
             lock.unlock();
@@ -230,11 +232,15 @@ final class RegistryStorage {
                 if (start != null && start != size) {
                     throw new RangeMismatch(size);
                 }
+                // The digest is computed as the chunks arrive (on a copy, kept only if the chunk is), so
+                // completing the upload need not read the blob again.
+                UploadDigest known = uploadDigests.get(id);
+                MessageDigest digest = known != null && known.size() == size ? clone(known.digest()) : null;
                 try (FileChannel channel = FileChannel.open(data, StandardOpenOption.WRITE)) {
                     channel.position(size);
                     long written;
                     try {
-                        written = chunk.transferTo(Channels.newOutputStream(channel));
+                        written = copy(chunk, channel, digest);
                     } catch (IOException e) {
                         // nothing of a chunk that did not arrive whole stays: the upload can resume where it was
                         channel.truncate(size);
@@ -249,7 +255,12 @@ final class RegistryStorage {
                         throw new RegistryException(ErrorCode.SIZE_INVALID, "the chunk has " + written
                                 + " bytes, its Content-Range/Content-Length says " + length, null);
                     }
-                    channel.force(true);
+                    // Not synced here: completeUpload syncs the whole blob once, before it becomes visible.
+                    if (digest != null) {
+                        uploadDigests.put(id, new UploadDigest(digest, size + written));
+                    } else {
+                        uploadDigests.remove(id);
+                    }
                     return size + written;
                 }
             }
@@ -266,7 +277,13 @@ final class RegistryStorage {
             synchronized (uploadLock(id)) {
                 Path dir = ownedUpload(name, id);
                 Path data = dir.resolve("data");
-                String actual = sha256(data);
+                UploadDigest known = uploadDigests.remove(id);
+                String actual = known != null && known.size() == Files.size(data)
+                        ? "sha256:" + HexFormat.of().formatHex(known.digest().digest())
+                        : sha256(data); // e.g. an upload begun before a restart
+                try (FileChannel channel = FileChannel.open(data, StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
                 if (!actual.equals(digest)) {
                     throw new RegistryException(ErrorCode.DIGEST_INVALID,
                             "provided digest did not match uploaded content", "computed " + actual);
@@ -287,10 +304,41 @@ final class RegistryStorage {
     }
 
     void cancelUpload(String name, String id) throws RegistryException, IOException {
+        uploadDigests.remove(id);
         synchronized (uploadLock(id)) {
             deleteTree(ownedUpload(name, id));
         }
         uploadLocks.remove(id);
+    }
+
+    /** The sha256 state of an upload's first {@code size} bytes. */
+    private record UploadDigest(MessageDigest digest, long size) {
+    }
+
+    private static MessageDigest clone(MessageDigest digest) {
+        try {
+            return (MessageDigest) digest.clone();
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("the JDK's SHA-256 can be cloned", e);
+        }
+    }
+
+    /** Copies a request body into the upload in large writes, updating the digest if there is one. */
+    private static long copy(InputStream in, FileChannel channel, MessageDigest digest) throws IOException {
+        byte[] buffer = new byte[256 * 1024];
+        ByteBuffer wrapped = ByteBuffer.wrap(buffer);
+        long total = 0;
+        for (int n; (n = in.readNBytes(buffer, 0, buffer.length)) > 0;) {
+            if (digest != null) {
+                digest.update(buffer, 0, n);
+            }
+            wrapped.clear().limit(n);
+            while (wrapped.hasRemaining()) {
+                channel.write(wrapped);
+            }
+            total += n;
+        }
+        return total;
     }
 
     private Object uploadLock(String id) {

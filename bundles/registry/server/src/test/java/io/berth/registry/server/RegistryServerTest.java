@@ -608,6 +608,36 @@ class RegistryServerTest {
     }
 
     @Test
+    void anUploadResumesAcrossARestartAndIsStillVerified() throws Exception {
+        // The digest is computed while chunks arrive; after a restart that state is gone and the blob is read.
+        byte[] content = "0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+        String location = header(send("POST", "/v2/resumed/blobs/uploads/"), "Location");
+        assertEquals(202, send("PATCH", location, Arrays.copyOfRange(content, 0, 10),
+                "Content-Range", "0-9", "Content-Type", "application/octet-stream").statusCode());
+        server.stop();
+        server = new RegistryServer(temp.resolve("registry"), "127.0.0.1", 0);
+        server.start();
+        base = "http://127.0.0.1:" + server.port();
+        assertEquals(202, send("PATCH", location, Arrays.copyOfRange(content, 10, 16),
+                "Content-Range", "10-15", "Content-Type", "application/octet-stream").statusCode());
+        HttpResponse<byte[]> wrong = send("PUT", location + "?digest=" + digest("something else".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(400, wrong.statusCode());
+        assertTrue(new String(wrong.body(), StandardCharsets.UTF_8).contains("DIGEST_INVALID"));
+
+        String again = header(send("POST", "/v2/resumed/blobs/uploads/"), "Location");
+        assertEquals(202, send("PATCH", again, Arrays.copyOfRange(content, 0, 10),
+                "Content-Range", "0-9", "Content-Type", "application/octet-stream").statusCode());
+        server.stop();
+        server = new RegistryServer(temp.resolve("registry"), "127.0.0.1", 0);
+        server.start();
+        base = "http://127.0.0.1:" + server.port();
+        HttpResponse<byte[]> done = send("PUT", again + "?digest=" + digest(content), Arrays.copyOfRange(content, 10, 16),
+                "Content-Type", "application/octet-stream");
+        assertEquals(201, done.statusCode());
+        assertArrayEquals(content, send("GET", "/v2/resumed/blobs/" + digest(content)).body());
+    }
+
+    @Test
     void storageSurvivesRestart() throws Exception {
         byte[] manifest = pushImage("persist", "v1", "s");
         server.stop();
