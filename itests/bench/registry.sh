@@ -193,7 +193,7 @@ sbp=(); sbl=(); sdp=(); sdl=()
 for i in $(seq 1 "$RUNS"); do
     read -r a b <<<"$(berth_server)"; sbp+=("$a"); sbl+=("$b")
     read -r a b <<<"$(docker_registry_server)"; sdp+=("$a"); sdl+=("$b")
-    echo "skopeo $i: berth server push $a/pull $b ms, docker-registry push ${sdp[-1]}/pull ${sdl[-1]} ms"
+    echo "skopeo $i: berth server push ${sbp[-1]}/pull ${sbl[-1]} ms, docker-registry push ${sdp[-1]}/pull ${sdl[-1]} ms"
 done
 berth "berth:registry-stop" >/dev/null 2>&1 || true
 
