@@ -235,8 +235,8 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
                 }
                 futures.add(pool.submit(() -> {
                     download(s, layer, events, written);
+                    // "Pull complete" follows from the image store once the layer is unpacked, as in Docker.
                     events.accept(new Progress(shortId(layer.digest()), "Download complete", -1, -1));
-                    events.accept(new Progress(shortId(layer.digest()), "Pull complete", -1, -1));
                     return null;
                 }));
             }
