@@ -108,6 +108,9 @@ public final class FileImageStore implements ImageStore {
      * its storage driver is not running, is logged and tried again at the next start.
      */
     private void forgetUnfinished() {
+        if (layers == null) {
+            return; // a store without layers (pull and push only) has nothing of the kind
+        }
         try {
             Map<String, Integer> expected = new java.util.HashMap<>(); // held by images as their top, or by children
             Set<String> kept = new TreeSet<>();

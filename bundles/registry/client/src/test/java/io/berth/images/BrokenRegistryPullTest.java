@@ -206,8 +206,10 @@ class BrokenRegistryPullTest {
             hangUp.start();
             answers.put("blobs/" + digest(layer2), x -> send(x, 307, new byte[0],
                     "Location", "http://127.0.0.1:" + cdn.getLocalPort() + "/cut"));
-            refused("fetching blob " + digest(layer2) + " failed after " + layer2.length / 2 + " of "
-                    + layer2.length + " bytes");
+            // How much of the half that was sent arrives before the hang-up is seen varies (a close with
+            // unread input resets the connection), so only the total is exact.
+            IOException e = refused("fetching blob " + digest(layer2) + " failed after ");
+            assertTrue(e.getMessage().contains(" of " + layer2.length + " bytes"), e.getMessage());
             hangUp.join();
         }
     }
