@@ -48,8 +48,13 @@ final class RegistryTransfer {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Layers compressed at once for a push: one per core, and two at least so that reading overlaps compressing. */
     private static final int COMPRESSORS = Math.max(2, Runtime.getRuntime().availableProcessors());
-    /** The gzip level of pushed layers (see the commit that chose it for the figures). */
-    private static final int GZIP_LEVEL = 6;
+    /**
+     * The gzip level of pushed layers. zlib's level 1 compresses text three times as fast as its default (6) for
+     * 14-25 % more bytes; on incompressible data both are equally slow (measured with this JDK's zlib: python3.11's
+     * tree 132 vs 44 MB/s to 32.6 vs 28.7 %, /usr/include 200 vs 66 MB/s to 22.0 vs 17.6 %, random bytes 65 vs
+     * 63 MB/s). Compressing is what a push to a nearby registry waits for, so speed wins.
+     */
+    private static final int GZIP_LEVEL = 1;
 
     private final Object lock;
     private final ImageIndex index;
