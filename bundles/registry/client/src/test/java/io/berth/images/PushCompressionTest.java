@@ -53,7 +53,7 @@ class PushCompressionTest {
         for (int i = 0; i < 20_000; i++) {
             text.append("line ").append(i).append(": export PATH=/usr/local/bin:/usr/bin:/bin\n");
         }
-        return List.of(randomLayer(random, "bin/one", 700_000), randomLayer(random, "lib/two", 500_000),
+        return List.of(randomLayer(random, "bin/one", 700_000), randomLayer(random, "lib/two", 600_000),
                 tar(Map.of("etc/profile", text.toString())), tar(Map.of("etc/hostname", "berth\n")));
     }
 
@@ -92,6 +92,15 @@ class PushCompressionTest {
                 assertEquals((byte) 255, gzip[9], "OS of " + blob);
                 try (InputStream tar = new GZIPInputStream(new ByteArrayInputStream(gzip))) {
                     assertArrayEquals(layers.get(i), tar.readAllBytes(), "layer " + i + " decompressed");
+                }
+                // The random layers do not compress: they are stored (first deflate block of type 00). The text
+                // layer is deflated, at level 1 (XFL 4).
+                if (i < 2) {
+                    assertEquals(0, gzip[10] & 0x06, "a stored block first in layer " + i);
+                    assertTrue(gzip.length < layers.get(i).length + layers.get(i).length / 1000 + 100, blob);
+                } else if (i == 2) {
+                    assertEquals(4, gzip[8], "XFL of the text layer");
+                    assertTrue(gzip.length < layers.get(i).length / 5, gzip.length + " bytes");
                 }
                 compressed.put(a.content().path(blob), Files.getLastModifiedTime(a.content().path(blob)));
             }
