@@ -96,8 +96,8 @@ public final class FileImageStore implements ImageStore {
         this.index = new ImageIndex(dir);
         this.imageLayers = new ImageLayers(content, layers);
         this.archiveWriter = new ArchiveWriter(index, content, imageLayers);
-        this.transfer = new RegistryTransfer(this, index, content, imageLayers, registry == null ? () -> null : registry,
-                tmp);
+        this.transfer = new RegistryTransfer(this, index, content, imageLayers,
+                registry == null ? () -> null : registry);
         this.reports = new ImageReports(index, content, layers, users);
         forgetUnfinished();
     }
