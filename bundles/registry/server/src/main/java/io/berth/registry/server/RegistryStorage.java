@@ -5,18 +5,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.spi.registry.LocalRegistry.GarbageCollection;
+import io.berth.storage.support.DiskFiles;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
@@ -175,7 +178,7 @@ final class RegistryStorage {
     private void link(String name, String digest) throws RegistryException, IOException {
         Path link = layerLink(name, digest);
         if (!Files.exists(link)) {
-            AtomicFiles.write(link, digest.getBytes(StandardCharsets.UTF_8));
+            write(link, digest.getBytes(StandardCharsets.UTF_8));
         }
     }
 
@@ -189,7 +192,7 @@ final class RegistryStorage {
             Path dir = upload(id);
             Files.createDirectories(dir);
             Files.createFile(dir.resolve("data"));
-            AtomicFiles.write(dir.resolve("repository"), name.getBytes(StandardCharsets.UTF_8));
+            write(dir.resolve("repository"), name.getBytes(StandardCharsets.UTF_8));
             uploadDigests.put(id, new UploadDigest(sha256Digest(), 0));
             return id;
         } finally {
@@ -292,10 +295,10 @@ final class RegistryStorage {
                 if (Files.isRegularFile(blob)) {
                     Files.delete(data); // already stored, verified when it was
                 } else {
-                    AtomicFiles.move(data, blob);
+                    moveIntoPlace(data, blob);
                 }
                 link(name, digest);
-                deleteTree(dir);
+                DiskFiles.deleteTree(dir);
             }
         } finally {
             uploadLocks.remove(id);
@@ -306,7 +309,7 @@ final class RegistryStorage {
     void cancelUpload(String name, String id) throws RegistryException, IOException {
         uploadDigests.remove(id);
         synchronized (uploadLock(id)) {
-            deleteTree(ownedUpload(name, id));
+            DiskFiles.deleteTree(ownedUpload(name, id));
         }
         uploadLocks.remove(id);
     }
@@ -429,11 +432,11 @@ final class RegistryStorage {
             }
             Path blob = blobPath(digest);
             if (!Files.isRegularFile(blob)) {
-                AtomicFiles.write(blob, content);
+                write(blob, content);
             }
-            AtomicFiles.write(revisionLink(name, digest), mediaType.getBytes(StandardCharsets.UTF_8));
+            write(revisionLink(name, digest), mediaType.getBytes(StandardCharsets.UTF_8));
             if (!byDigest) {
-                AtomicFiles.write(tagLink(name, reference), digest.getBytes(StandardCharsets.UTF_8));
+                write(tagLink(name, reference), digest.getBytes(StandardCharsets.UTF_8));
             }
             return digest;
         } finally {
@@ -726,22 +729,20 @@ final class RegistryStorage {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
+    /** {@link DiskFiles#writeAtomically}, creating the folders it goes in. */
+    private static void write(Path target, byte[] content) throws IOException {
+        Files.createDirectories(target.getParent());
+        DiskFiles.writeAtomically(target, content);
+    }
 
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+    /** Renames a file that is already synced into place, replacing what is there, and syncs the folder. */
+    private static void moveIntoPlace(Path source, Path target) throws IOException {
+        Files.createDirectories(target.getParent());
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("the registry root must be one file system: " + e.getMessage(), e);
+        }
+        DiskFiles.syncDirectory(target.getParent());
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.storage.support.DiskFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -646,7 +647,7 @@ class RegistryServerTest {
         base = "http://127.0.0.1:" + server.port();
         assertArrayEquals(manifest, send("GET", "/v2/persist/manifests/v1").body());
         try (Stream<Path> files = Files.walk(server.root())) {
-            assertFalse(files.anyMatch(p -> p.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX)));
+            assertFalse(files.anyMatch(p -> p.getFileName().toString().startsWith(DiskFiles.TEMP_PREFIX)));
         }
     }
 
