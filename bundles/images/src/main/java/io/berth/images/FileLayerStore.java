@@ -3,6 +3,7 @@ package io.berth.images;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
+import io.berth.spi.storage.Change;
 import io.berth.spi.storage.DiffDriver;
 import io.berth.spi.storage.StorageDriver;
 import io.berth.storage.archive.NaiveDiffDriver;
@@ -62,7 +63,14 @@ public final class FileLayerStore implements LayerStore {
         }
     }
 
+    /** What mounts/ID.json holds for a container's read-write layer. */
+    record ReadWriteLayer(String containerId, String parent, String driver, String cacheId) {
+    }
+
+    private static final Pattern CONTAINER_ID = Pattern.compile("[0-9a-f]{64}");
+
     private final Path root;
+    private final Path mounts;
     private final StorageDrivers drivers;
     private final Supplier<Optional<String>> configuredDriver;
     private volatile String runtimeDriver;
@@ -75,6 +83,7 @@ public final class FileLayerStore implements LayerStore {
     public FileLayerStore(Path root, StorageDrivers drivers, Supplier<Optional<String>> configuredDriver)
             throws IOException {
         this.root = Files.createDirectories(root);
+        this.mounts = Files.createDirectories(root.resolve("mounts"));
         this.drivers = drivers;
         this.configuredDriver = configuredDriver;
         removeUnfinished();
@@ -215,7 +224,13 @@ public final class FileLayerStore implements LayerStore {
         DiffDriver target = driver(name);
         List<StoredLayer> moved = new ArrayList<>();
         Map<String, String> newCacheIds = new HashMap<>();
+        Set<String> underContainers = underReadWriteLayers();
         for (StoredLayer layer : stored()) { // parents before children
+            if (underContainers.contains(layer.chainId())) {
+                LOG.log(System.Logger.Level.INFO, "layer " + layer.chainId() + " stays in " + layer.driver()
+                        + ": a container's read-write layer is built on it");
+                continue;
+            }
             if (layer.driver().equals(name)) {
                 newCacheIds.put(layer.chainId(), layer.cacheId());
                 continue;
@@ -251,6 +266,117 @@ public final class FileLayerStore implements LayerStore {
             }
         }
         return moved.size();
+    }
+
+    @Override
+    public synchronized String createReadWrite(String containerId, String parentChainId) throws IOException {
+        Path file = mountFile(containerId);
+        if (Files.exists(file)) {
+            throw new IllegalStateException("container " + containerId + " has a read-write layer already");
+        }
+        StoredLayer parent = parentChainId == null ? null : require(parentChainId);
+        String driverName = parent == null ? currentDriver() : parent.driver();
+        StorageDriver driver = drivers.byName(driverName);
+        if (driver == null) {
+            throw new IOException("storage driver " + driverName + " is not running");
+        }
+        String cacheId = newCacheId();
+        Path unfinished = root.resolve(UNFINISHED + cacheId);
+        DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
+        try {
+            driver.createReadWrite(cacheId, parent == null ? null : parent.cacheId());
+            if (parent != null) {
+                write(parent.withReferences(parent.references() + 1));
+            }
+            DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(
+                    new ReadWriteLayer(containerId, parentChainId, driverName, cacheId)));
+        } catch (IOException | RuntimeException e) {
+            removeQuietly(driver, cacheId);
+            throw e;
+        } finally {
+            Files.deleteIfExists(unfinished);
+        }
+        return driverName;
+    }
+
+    @Override
+    public synchronized Path mountReadWrite(String containerId) throws IOException {
+        ReadWriteLayer layer = requireReadWrite(containerId);
+        return runningDriver(layer).get(layer.cacheId());
+    }
+
+    @Override
+    public synchronized void unmountReadWrite(String containerId) throws IOException {
+        ReadWriteLayer layer = requireReadWrite(containerId);
+        runningDriver(layer).put(layer.cacheId());
+    }
+
+    @Override
+    public synchronized void removeReadWrite(String containerId) throws IOException {
+        ReadWriteLayer layer = requireReadWrite(containerId);
+        StorageDriver driver = runningDriver(layer);
+        if (driver.exists(layer.cacheId())) {
+            driver.remove(layer.cacheId());
+        }
+        Files.delete(mountFile(containerId));
+        if (layer.parent() != null) {
+            release(layer.parent());
+        }
+    }
+
+    @Override
+    public synchronized List<Change> changes(String containerId) throws IOException {
+        ReadWriteLayer layer = requireReadWrite(containerId);
+        return driver(layer.driver()).changes(layer.cacheId(), parentCacheId(layer));
+    }
+
+    @Override
+    public synchronized InputStream diff(String containerId) throws IOException {
+        ReadWriteLayer layer = requireReadWrite(containerId);
+        return driver(layer.driver()).diff(layer.cacheId(), parentCacheId(layer));
+    }
+
+    private String parentCacheId(ReadWriteLayer layer) throws IOException {
+        return layer.parent() == null ? null : require(layer.parent()).cacheId();
+    }
+
+    private StorageDriver runningDriver(ReadWriteLayer layer) throws IOException {
+        StorageDriver driver = drivers.byName(layer.driver());
+        if (driver == null) {
+            throw new IOException("container " + layer.containerId() + "'s layer is in storage driver "
+                    + layer.driver() + ", which is not running");
+        }
+        return driver;
+    }
+
+    private ReadWriteLayer requireReadWrite(String containerId) throws IOException {
+        Path file = mountFile(containerId);
+        if (!Files.exists(file)) {
+            throw new java.util.NoSuchElementException("container " + containerId + " has no read-write layer");
+        }
+        return JSON.readValue(file.toFile(), ReadWriteLayer.class);
+    }
+
+    /** Every chain id some container's read-write layer is built on, with all their ancestors. */
+    private Set<String> underReadWriteLayers() throws IOException {
+        Set<String> chains = new TreeSet<>();
+        try (Stream<Path> files = Files.list(mounts)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String parent = JSON.readValue(file.toFile(), ReadWriteLayer.class).parent();
+                while (parent != null && chains.add(parent)) {
+                    StoredLayer layer = read(parent);
+                    parent = layer == null ? null : layer.parent();
+                }
+            }
+        }
+        return chains;
+    }
+
+    private Path mountFile(String containerId) {
+        if (!CONTAINER_ID.matcher(containerId).matches()) {
+            throw new IllegalArgumentException("invalid container id: " + containerId);
+        }
+        return mounts.resolve(containerId + ".json");
     }
 
     private DiffDriver driver(String name) throws IOException {

@@ -4,6 +4,7 @@ import io.berth.spi.driver.Driver;
 import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.kernel.KernelProperties;
+import io.berth.spi.storage.Change;
 import io.berth.spi.storage.StorageDriver;
 import java.io.IOException;
 import java.io.InputStream;
@@ -116,5 +117,35 @@ public class LayerStoreComponent implements LayerStore, StorageDrivers {
     @Override
     public int migrate(String name) throws IOException {
         return store.migrate(name);
+    }
+
+    @Override
+    public String createReadWrite(String containerId, String parentChainId) throws IOException {
+        return store.createReadWrite(containerId, parentChainId);
+    }
+
+    @Override
+    public Path mountReadWrite(String containerId) throws IOException {
+        return store.mountReadWrite(containerId);
+    }
+
+    @Override
+    public void unmountReadWrite(String containerId) throws IOException {
+        store.unmountReadWrite(containerId);
+    }
+
+    @Override
+    public void removeReadWrite(String containerId) throws IOException {
+        store.removeReadWrite(containerId);
+    }
+
+    @Override
+    public List<Change> changes(String containerId) throws IOException {
+        return store.changes(containerId);
+    }
+
+    @Override
+    public InputStream diff(String containerId) throws IOException {
+        return store.diff(containerId);
     }
 }

@@ -518,45 +518,19 @@ class FileImageStoreTest {
         Snapshot before = preload();
         FileLayerStore real = stores.layers();
         int[] registered = {0};
-        io.berth.spi.images.LayerStore failing = new io.berth.spi.images.LayerStore() {
-            @Override
-            public Layer register(java.io.InputStream tar, String parent) throws IOException {
-                if (++registered[0] == 3) {
-                    throw new IOException("disk full");
-                }
-                return real.register(tar, parent);
-            }
-
-            @Override
-            public Layer get(String chainId) throws IOException {
-                return real.get(chainId);
-            }
-
-            @Override
-            public List<Layer> layers() throws IOException {
-                return real.layers();
-            }
-
-            @Override
-            public void release(String chainId) throws IOException {
-                real.release(chainId);
-            }
-
-            @Override
-            public String currentDriver() {
-                return real.currentDriver();
-            }
-
-            @Override
-            public void useDriver(String name) {
-                real.useDriver(name);
-            }
-
-            @Override
-            public int migrate(String name) throws IOException {
-                return real.migrate(name);
-            }
-        };
+        // The real store, except that the third register fails.
+        io.berth.spi.images.LayerStore failing = (io.berth.spi.images.LayerStore) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {io.berth.spi.images.LayerStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("register") && ++registered[0] == 3) {
+                        throw new IOException("disk full");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
         FileImageStore images = new FileImageStore(temp.resolve("engine/store"), stores.content(), failing);
         TestImage a = TestImage.of("2024-01-01T00:00:00Z", Map.of("a1", "a1"), Map.of("a2", "a2"));
         TestImage b = TestImage.of("2024-01-02T00:00:00Z", Map.of("bin/busybox", "busybox"), Map.of("b2", "b2"));

@@ -151,6 +151,44 @@ class FileLayerStoreTest {
         return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("cacheId").asText();
     }
 
+    @Test
+    void aContainersReadWriteLayerSitsOnItsImageAndHoldsItsParent() throws Exception {
+        Layer base = store.register(new ByteArrayInputStream(tar(Map.of("etc/hello", "hello"))), null);
+        String container = "c".repeat(64);
+        assertEquals("vfs", store.createReadWrite(container, base.chainId()));
+        assertEquals(2, store.get(base.chainId()).references(), "the read-write layer holds its parent");
+        assertThrows(IllegalStateException.class, () -> store.createReadWrite(container, base.chainId()));
+
+        Path rootfs = store.mountReadWrite(container);
+        assertEquals("hello", Files.readString(rootfs.resolve("etc/hello")), "the image's content is there");
+        Files.writeString(rootfs.resolve("etc/new"), "new");
+        Files.delete(rootfs.resolve("etc/hello"));
+        store.unmountReadWrite(container);
+        Set<String> changes = new java.util.TreeSet<>();
+        store.changes(container).forEach(c -> changes.add(c.kind() + " " + c.path()));
+        assertEquals(Set.of("ADDED /etc/new", "DELETED /etc/hello"), changes);
+        try (var diff = store.diff(container)) {
+            assertTrue(diff.readAllBytes().length > 0);
+        }
+
+        assertEquals(0, store.migrate("vfs2"), "a layer under a container stays where the container is");
+        store.removeReadWrite(container);
+        assertEquals(1, store.get(base.chainId()).references(), "removing it releases the parent");
+        assertThrows(java.util.NoSuchElementException.class, () -> store.mountReadWrite(container));
+        assertThrows(IllegalArgumentException.class, () -> store.createReadWrite("../x", null));
+    }
+
+    @Test
+    void readWriteLayerWithoutImageIsEmpty() throws Exception {
+        String container = "d".repeat(64);
+        store.createReadWrite(container, null);
+        try (var entries = Files.list(store.mountReadWrite(container))) {
+            assertEquals(0, entries.count());
+        }
+        store.unmountReadWrite(container);
+        store.removeReadWrite(container);
+    }
+
     private static byte[] tar(Map<String, String> files) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {

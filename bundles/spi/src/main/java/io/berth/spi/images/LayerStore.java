@@ -1,7 +1,9 @@
 package io.berth.spi.images;
 
+import io.berth.spi.storage.Change;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -50,4 +52,34 @@ public interface LayerStore {
      * @return how many layers were moved
      */
     int migrate(String name) throws IOException;
+
+    /**
+     * Creates a container's read-write layer on top of the layer {@code parentChainId} (null: an empty root), in
+     * the driver that holds the parent (new layers' driver for none). It holds a reference to the parent until
+     * {@link #removeReadWrite}. A container id that has a read-write layer already is refused.
+     *
+     * @return the driver that holds it
+     * @since 1.2
+     */
+    String createReadWrite(String containerId, String parentChainId) throws IOException;
+
+    /**
+     * Mounts a container's read-write layer (counted: every mount needs an {@link #unmountReadWrite}) and returns
+     * the directory of its merged root filesystem.
+     *
+     * @since 1.2
+     */
+    Path mountReadWrite(String containerId) throws IOException;
+
+    /** Drops one mount of a container's read-write layer. @since 1.2 */
+    void unmountReadWrite(String containerId) throws IOException;
+
+    /** Removes a container's read-write layer (unmounted first) and releases its parent. @since 1.2 */
+    void removeReadWrite(String containerId) throws IOException;
+
+    /** What a container changed: its read-write layer against its parent. @since 1.2 */
+    List<Change> changes(String containerId) throws IOException;
+
+    /** A container's read-write layer as an OCI layer tar (whiteouts for deletions). @since 1.2 */
+    InputStream diff(String containerId) throws IOException;
 }

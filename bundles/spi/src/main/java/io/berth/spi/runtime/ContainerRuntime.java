@@ -2,14 +2,19 @@ package io.berth.spi.runtime;
 
 import io.berth.spi.driver.Driver;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.util.List;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * Runs one OCI bundle (a directory with {@code config.json} and a root
- * filesystem). Containers are supervised outside the JVM (conmon), so a
- * runtime driver can be stopped or replaced while they keep running; a new
- * instance answers {@link #state} for containers an earlier one created.
+ * Runs containers from a {@link RuntimeSpec}: writes the OCI bundle ({@code config.json}) and has an OCI runtime
+ * (runc, crun) create it under a supervisor outside the JVM (conmon). Containers therefore keep running while a
+ * runtime driver is stopped, replaced or updated, and a new instance answers for every container an earlier one
+ * created: everything it needs is kept on disk under the driver's state directory, keyed by container id.
+ *
+ * <p>Two stories: running a container ({@link #create}, {@link #start}, {@link #kill}, {@link #state},
+ * {@link #delete}) and working inside a running one ({@link #attach}, {@link #exec}, {@link #processes},
+ * {@link #usage}). Unknown ids are {@link java.util.NoSuchElementException}s; a runtime's refusal is an
+ * {@link IOException} whose message carries the runtime's own words.
  */
 @ConsumerType
 public interface ContainerRuntime extends Driver {
@@ -17,8 +22,12 @@ public interface ContainerRuntime extends Driver {
     /** {@link Driver#TYPE} value for container runtimes. */
     String TYPE_RUNTIME = "runtime";
 
-    /** Creates the container from an OCI bundle without starting its process. */
-    void create(String id, Path bundle) throws IOException;
+    /**
+     * Creates the container (its supervisor running, its process not yet started). Output goes to
+     * {@code io.logFile()} as one record per line with its stream and timestamp (conmon's k8s-file format).
+     * A refusal leaves nothing behind.
+     */
+    void create(String id, RuntimeSpec spec, ContainerIo io) throws IOException;
 
     /** Starts the process of a created container. */
     void start(String id) throws IOException;
@@ -26,9 +35,33 @@ public interface ContainerRuntime extends Driver {
     /** Sends a signal (by number) to the container's init process. */
     void kill(String id, int signal) throws IOException;
 
-    /** Deletes a stopped container from the runtime; {@code force} kills it first. */
+    /** Freezes every process of the container (cgroup freezer). */
+    void pause(String id) throws IOException;
+
+    /** Thaws a paused container. */
+    void resume(String id) throws IOException;
+
+    /**
+     * Deletes a stopped container and everything the runtime kept for it; {@code force} kills a running one
+     * first. Deleting an unknown id does nothing.
+     */
     void delete(String id, boolean force) throws IOException;
 
-    /** The container's state as the runtime sees it. */
+    /** The container's state as the runtime sees it (also for containers created by an earlier instance). */
     ContainerState state(String id) throws IOException;
+
+    /**
+     * Connects to the running container's stdio through its supervisor: the output from now on (no replay) and,
+     * if it was created with {@link ContainerIo#openStdin()}, its stdin.
+     */
+    Attachment attach(String id) throws IOException;
+
+    /** Runs another process in the running container; its stdio is the returned process's attachment. */
+    ExecProcess exec(String id, ExecSpec spec) throws IOException;
+
+    /** Host pids of every process in the container, init first. */
+    List<Long> processes(String id) throws IOException;
+
+    /** What the container uses now, read from its cgroups. */
+    ResourceUsage usage(String id) throws IOException;
 }

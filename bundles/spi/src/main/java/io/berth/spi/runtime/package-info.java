@@ -1,8 +1,9 @@
 /**
- * Container runtimes: one OCI bundle created, started, signalled, inspected and deleted.
+ * Container runtimes: containers created from a {@link io.berth.spi.runtime.RuntimeSpec}, started, signalled,
+ * attached to, inspected and deleted, supervised outside the JVM.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package io.berth.spi.runtime;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,0 +1,79 @@
+package io.berth.spi.containers;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * A container as {@code docker inspect} shows it, with the Engine API's names. {@code Config} is the
+ * effective configuration (the image's values merged in), as Docker reports it.
+ *
+ * @param id           64 hex digits
+ * @param created      RFC 3339 time with nanoseconds
+ * @param path         the command that runs (the entrypoint's or command's first word)
+ * @param args         its arguments
+ * @param state        what it is doing
+ * @param image        the image's id ({@code sha256:...})
+ * @param name         {@code /name}, as Docker writes it
+ * @param restartCount how often its restart policy restarted it
+ * @param driver       the storage driver holding its read-write layer
+ * @param logPath      its log file
+ * @param mounts       its volumes, binds and tmpfs mounts
+ * @param config       the effective configuration
+ * @param hostConfig   the host configuration it was created with
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Container(
+        @JsonProperty("Id") String id,
+        @JsonProperty("Created") String created,
+        @JsonProperty("Path") String path,
+        @JsonProperty("Args") List<String> args,
+        @JsonProperty("State") State state,
+        @JsonProperty("Image") String image,
+        @JsonProperty("Name") String name,
+        @JsonProperty("RestartCount") int restartCount,
+        @JsonProperty("Driver") String driver,
+        @JsonProperty("LogPath") String logPath,
+        @JsonProperty("Mounts") List<MountPoint> mounts,
+        @JsonProperty("Config") ContainerConfig config,
+        @JsonProperty("HostConfig") HostConfig hostConfig) {
+
+    /**
+     * {@code State}: {@code Status} is one of {@code created}, {@code running}, {@code paused},
+     * {@code restarting}, {@code removing}, {@code exited}, {@code dead}; times are RFC 3339 with nanoseconds,
+     * {@code 0001-01-01T00:00:00Z} when it never happened.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record State(@JsonProperty("Status") String status,
+                        @JsonProperty("Running") boolean running,
+                        @JsonProperty("Paused") boolean paused,
+                        @JsonProperty("Restarting") boolean restarting,
+                        @JsonProperty("OOMKilled") boolean oomKilled,
+                        @JsonProperty("Dead") boolean dead,
+                        @JsonProperty("Pid") long pid,
+                        @JsonProperty("ExitCode") int exitCode,
+                        @JsonProperty("Error") String error,
+                        @JsonProperty("StartedAt") String startedAt,
+                        @JsonProperty("FinishedAt") String finishedAt) {
+    }
+
+    /** One entry of {@code Mounts}: {@code Type} is {@code volume}, {@code bind} or {@code tmpfs}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record MountPoint(@JsonProperty("Type") String type,
+                             @JsonProperty("Name") String name,
+                             @JsonProperty("Source") String source,
+                             @JsonProperty("Destination") String destination,
+                             @JsonProperty("Driver") String driver,
+                             @JsonProperty("Mode") String mode,
+                             @JsonProperty("RW") boolean rw,
+                             @JsonProperty("Propagation") String propagation) {
+    }
+
+    /** The name without Docker's leading slash. */
+    public String shortName() {
+        return name.startsWith("/") ? name.substring(1) : name;
+    }
+}
