@@ -3,6 +3,7 @@ package io.berth.spi.runtime;
 import io.berth.spi.driver.Driver;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -49,6 +50,13 @@ public interface ContainerRuntime extends Driver {
 
     /** The container's state as the runtime sees it (also for containers created by an earlier instance). */
     ContainerState state(String id) throws IOException;
+
+    /**
+     * Completes with the container's final state once its init process has exited (at once if it has), also for
+     * a container an earlier instance created; the engine's restart policies, {@code --rm} and {@code wait} hang on
+     * it. Never completes for a container that is deleted while running; fails for an unknown id.
+     */
+    CompletableFuture<ContainerState> exit(String id) throws IOException;
 
     /**
      * Connects to the running container's stdio through its supervisor: the output from now on (no replay) and,
