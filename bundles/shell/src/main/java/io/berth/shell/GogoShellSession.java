@@ -41,6 +41,8 @@ final class GogoShellSession implements ShellSession {
                 console.println(session.format(result, Converter.INSPECT));
             }
             return 0;
+        } catch (ExitStatus status) {
+            return status.code();
         } catch (Exception e) {
             errors.println(describe(e));
             return 1;
