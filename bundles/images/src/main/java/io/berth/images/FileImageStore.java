@@ -55,6 +55,8 @@ import java.util.function.Supplier;
  */
 public final class FileImageStore implements ImageStore {
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private static final System.Logger LOG = System.getLogger("berth.images");
 
     private final Path tmp;
@@ -377,15 +379,7 @@ public final class FileImageStore implements ImageStore {
     @Override
     public Image importImage(InputStream rootfs, String reference, String message, List<String> changes)
             throws IOException {
-        List<Reference> names = new ArrayList<>();
-        if (reference != null && !reference.isBlank()) {
-            Reference name = Reference.parse(reference);
-            if (name.digest() != null) {
-                throw new IllegalArgumentException("cannot import as " + reference + ": a digest reference names"
-                        + " content, it cannot be given to a new image");
-            }
-            names.add(name);
-        }
+        List<Reference> names = newImageNames(reference, "import");
         ObjectNode containerConfig = RootfsImport.changes(changes); // bad changes are refused before any reading
         Files.createDirectories(tmp);
         Path file = Files.createTempFile(tmp, "import-", ".tar");
@@ -404,6 +398,83 @@ public final class FileImageStore implements ImageStore {
         }
     }
 
+    /** The name a new image gets ({@code import}, {@code commit}): none, or one without a digest. */
+    private static List<Reference> newImageNames(String reference, String verb) {
+        if (reference == null || reference.isBlank()) {
+            return List.of();
+        }
+        Reference name = Reference.parse(reference);
+        if (name.digest() != null) {
+            throw new IllegalArgumentException("cannot " + verb + " as " + reference + ": a digest reference names"
+                    + " content, it cannot be given to a new image");
+        }
+        return List.of(name);
+    }
+
+    // ---------------------------------------------------------------- commit
+
+    @Override
+    public Image commit(String parentId, InputStream layer, io.berth.spi.containers.ContainerConfig config,
+                        io.berth.spi.containers.CommitRequest request, String containerId, String createdBy)
+            throws IOException {
+        List<Reference> names = newImageNames(request.reference(), "commit");
+        // Bad changes are refused before anything is read.
+        ObjectNode imageConfig = ImageChanges.apply(JSON.valueToTree(config),
+                request.changes() == null ? List.of() : request.changes());
+        Files.createDirectories(tmp);
+        Path file = Files.createTempFile(tmp, "commit-", ".tar");
+        try {
+            String diffId = RootfsImport.spool(layer, file); // without the lock: the tar may be large
+            Instant created = Instant.now();
+            synchronized (this) {
+                ImageRecord parent = parentId == null ? null : index.require(parentId);
+                ObjectNode image = parent == null ? JSON.createObjectNode()
+                        : (ObjectNode) JSON.readTree(config(parent.id()));
+                if (parent == null) {
+                    Manifests.Platform host = Manifests.Platform.host();
+                    image.put("architecture", host.architecture());
+                    image.put("os", host.os());
+                }
+                image.put("created", created.toString());
+                image.put("container", containerId);
+                image.set("config", imageConfig);
+                putOrRemove(image, "author", request.author());
+                putOrRemove(image, "comment", request.comment());
+                ObjectNode history = (image.has("history") ? (com.fasterxml.jackson.databind.node.ArrayNode)
+                        image.get("history") : image.putArray("history")).addObject();
+                history.put("created", created.toString());
+                history.put("created_by", createdBy);
+                putOrRemove(history, "author", request.author());
+                putOrRemove(history, "comment", request.comment());
+                ObjectNode rootfs = image.has("rootfs") ? (ObjectNode) image.get("rootfs") : image.putObject("rootfs");
+                rootfs.put("type", "layers");
+                (rootfs.has("diff_ids") ? (com.fasterxml.jackson.databind.node.ArrayNode) rootfs.get("diff_ids")
+                        : rootfs.putArray("diff_ids")).add(diffId);
+                byte[] bytes = JSON.writeValueAsBytes(image);
+                List<String> diffIds = new ArrayList<>(parent == null ? List.of() : parent.diffIds());
+                List<TarSource> tars = new ArrayList<>();
+                for (String parentDiffId : diffIds) {
+                    tars.add(() -> imageLayers.openTar(parent, parentDiffId)); // its layers exist: not unpacked again
+                }
+                diffIds.add(diffId);
+                tars.add(() -> new BufferedInputStream(Files.newInputStream(file)));
+                Candidate candidate = new Candidate(Digests.sha256(bytes), bytes, List.of(), diffIds, names,
+                        created.toString());
+                return store(List.of(candidate), List.of(tars)).get(0);
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private static void putOrRemove(ObjectNode node, String field, String value) {
+        if (value == null || value.isEmpty()) {
+            node.remove(field);
+        } else {
+            node.put(field, value);
+        }
+    }
+
     // ---------------------------------------------------------------- load
 
     @Override
@@ -417,20 +488,30 @@ public final class FileImageStore implements ImageStore {
         }
     }
 
-    /** Stores verified images: blobs, layers, then records and names. On failure nothing stays. */
+    /** Stores verified images whose layers are files (load, import): see {@link #store}. */
     private List<Image> commit(List<Candidate> candidates) throws IOException {
+        List<List<TarSource>> tars = new ArrayList<>();
+        for (Candidate candidate : candidates) {
+            List<TarSource> layerTars = new ArrayList<>();
+            for (Path file : candidate.layerFiles()) {
+                layerTars.add(() -> LayerCompression.decompressed(new BufferedInputStream(Files.newInputStream(file))));
+            }
+            tars.add(layerTars);
+        }
+        return store(candidates, tars);
+    }
+
+    /** Stores verified images: blobs, layers, then records and names. On failure nothing stays. */
+    private List<Image> store(List<Candidate> candidates, List<List<TarSource>> tars) throws IOException {
         List<String> newBlobs = new ArrayList<>();
         List<String> heldTops = new ArrayList<>();
         List<ImageRecord> records = new ArrayList<>();
         try {
-            for (Candidate candidate : candidates) {
+            for (int i = 0; i < candidates.size(); i++) {
+                Candidate candidate = candidates.get(i);
                 imageLayers.writeBlob(new java.io.ByteArrayInputStream(candidate.config()), candidate.id(), newBlobs);
-                List<TarSource> tars = new ArrayList<>();
-                for (Path file : candidate.layerFiles()) {
-                    tars.add(() -> LayerCompression.decompressed(new BufferedInputStream(Files.newInputStream(file))));
-                }
-                records.add(imageLayers.register(candidate.id(), candidate.created(), tars, candidate.diffIds(),
-                        newBlobs, heldTops, Unpacking.NONE));
+                records.add(imageLayers.register(candidate.id(), candidate.created(), tars.get(i),
+                        candidate.diffIds(), newBlobs, heldTops, Unpacking.NONE));
             }
         } catch (IOException | RuntimeException e) {
             imageLayers.undo(e, heldTops, newBlobs);

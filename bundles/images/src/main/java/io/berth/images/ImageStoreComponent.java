@@ -132,6 +132,13 @@ public class ImageStoreComponent implements ImageStore {
     }
 
     @Override
+    public Image commit(String parentId, InputStream layer, io.berth.spi.containers.ContainerConfig config,
+                        io.berth.spi.containers.CommitRequest request, String containerId, String createdBy)
+            throws IOException {
+        return store.commit(parentId, layer, config, request, containerId, createdBy);
+    }
+
+    @Override
     public List<ImageHistory> history(String nameOrId) throws IOException {
         return store.history(nameOrId);
     }

@@ -155,4 +155,40 @@ class ImageImportTest {
             assertEquals(before, snapshot(), input.getKey());
         }
     }
+
+    @Test
+    void commitAddsALayerOnTheParentsWithTheContainersConfigAndAHistoryEntry() throws Exception {
+        Image base = stores.images().importImage(new ByteArrayInputStream(rootfs), "base:1", null,
+                List.of("CMD [\"sh\"]"));
+        byte[] changes = tar(Map.of("etc/motd", "hello"));
+        var config = new io.berth.spi.containers.ContainerConfig("c0ffee", null, null, false, false, false, null,
+                false, false, false, List.of("A=1"), List.of("sh", "-c", "echo hi"), "base:1", null, null, null,
+                null, null, null);
+        var request = new io.berth.spi.containers.CommitRequest("committed:1", "a message", "Ann <ann@x>",
+                List.of("ENV B=2"), false);
+        String container = "c".repeat(64);
+        Image image = stores.images().commit(base.id(), new ByteArrayInputStream(changes), config, request,
+                container, "sh -c echo hi");
+        assertEquals(List.of("committed:1"), image.repoTags());
+        JsonNode committed = config(image);
+        assertEquals(List.of(config(base).get("rootfs").get("diff_ids").get(0).asText(), "sha256:" + sha256(changes)),
+                JSON.convertValue(committed.get("rootfs").get("diff_ids"), List.class));
+        assertEquals(container, committed.get("container").asText());
+        assertEquals("Ann <ann@x>", committed.get("author").asText());
+        assertEquals("[\"A=1\",\"B=2\"]", committed.get("config").get("Env").toString(), "changes apply on top");
+        assertEquals("[\"sh\",\"-c\",\"echo hi\"]", committed.get("config").get("Cmd").toString());
+        JsonNode history = committed.get("history");
+        assertEquals(2, history.size());
+        assertEquals("sh -c echo hi", history.get(1).get("created_by").asText());
+        assertEquals("a message", history.get(1).get("comment").asText());
+        assertEquals(2, stores.layers().layers().size(), "the parent's layer is shared, not copied");
+
+        Snapshot before = snapshot();
+        var bad = new io.berth.spi.containers.CommitRequest("bad:1", null, null, List.of("FROB x"), false);
+        assertThrows(IllegalArgumentException.class, () -> stores.images().commit(base.id(),
+                new ByteArrayInputStream(changes), config, bad, container, "sh"));
+        assertThrows(java.util.NoSuchElementException.class, () -> stores.images().commit("sha256:" + "0".repeat(64),
+                new ByteArrayInputStream(changes), config, request, container, "sh"));
+        assertEquals(before, snapshot(), "a refused commit stores nothing");
+    }
 }

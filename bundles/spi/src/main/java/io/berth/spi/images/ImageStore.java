@@ -128,4 +128,22 @@ public interface ImageStore {
      */
     String push(String name, RegistryClient.Credentials credentials,
                 java.util.function.Consumer<RegistryClient.Progress> progress) throws IOException;
+
+    /**
+     * {@code docker commit}: a new image made of the image {@code parentId}'s layers plus one more from
+     * {@code layer}, with {@code config} (the container's effective configuration) as its {@code config} after the
+     * request's changes, the container's id, and one more history entry.
+     *
+     * @param parentId    the container's image ({@code sha256:...}), or null for a container without one
+     * @param layer       the container's changes as an uncompressed OCI layer tar, read to its end
+     * @param config      the configuration the image will have before the request's changes
+     * @param request     name, comment, author and changes; a bad change is an {@link IllegalArgumentException}
+     *                    and nothing is stored
+     * @param containerId the container's id, recorded in the config as Docker does
+     * @param createdBy   the history entry's {@code created_by}: the container's command
+     * @since 1.3
+     */
+    Image commit(String parentId, InputStream layer, io.berth.spi.containers.ContainerConfig config,
+                 io.berth.spi.containers.CommitRequest request, String containerId, String createdBy)
+            throws IOException;
 }
