@@ -170,6 +170,11 @@ public final class LocalVolumes implements VolumeService {
         return removed;
     }
 
+    /** Whether a volume of that name exists. */
+    public synchronized boolean exists(String name) throws IOException {
+        return isVolumeName(name) && readRecord(name) != null;
+    }
+
     /** The host directory with the volume's content (where a container mounts it). */
     public Path dataDirectory(String name) throws IOException {
         existing(name);
