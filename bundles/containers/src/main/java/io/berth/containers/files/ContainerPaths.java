@@ -75,6 +75,9 @@ public final class ContainerPaths {
             if (todo.isEmpty() && !followLast) {
                 break;
             }
+            if (isMountPoint(done)) {
+                continue; // a mounted directory, never a link (and a tmpfs one cannot be looked at from here)
+            }
             Path host = locate(done).hostPath();
             BasicFileAttributes attributes = lstat(host);
             if (attributes == null || !attributes.isSymbolicLink()) {
@@ -118,6 +121,15 @@ public final class ContainerPaths {
             host = host.resolve(part);
         }
         return new Resolved(containerPath, host, null);
+    }
+
+    private boolean isMountPoint(List<String> parts) {
+        for (MountPoint mount : mounts) {
+            if (parts(mount.destination()).equals(parts)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The mounts strictly below the clean container path {@code dir}, outermost first. */
