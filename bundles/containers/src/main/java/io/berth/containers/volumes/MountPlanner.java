@@ -153,6 +153,7 @@ public final class MountPlanner {
                             created.add(volume);
                         }
                         Path data = volumes.dataDirectory(volume);
+                        // A tmpfs or bind volume is mounted only when the container starts: nothing to fill now.
                         if (!request.noCopy() && volumes.inspect(volume).options().isEmpty()) {
                             copyUp(rootfs, request.destination(), data);
                         }
