@@ -45,7 +45,7 @@ public final class LocalVolumes implements VolumeService {
     public static final String ANONYMOUS_LABEL = "com.docker.volume.anonymous";
 
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
-    private static final Set<String> OPTION_KEYS = Set.of("type", "device", "o");
+    private static final Set<String> OPTION_KEYS = Set.of("type", "device", "o", "size");
     private static final String RECORD = "volume.json";
     private static final String DATA = "_data";
     private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(30);
@@ -147,7 +147,7 @@ public final class LocalVolumes implements VolumeService {
         }
         List<String> using = users.containersUsing(name);
         if (!using.isEmpty()) {
-            throw new IllegalStateException("remove " + name + ": volume is in use - [" + String.join(" ", using) + "]");
+            throw new IllegalStateException("remove " + name + ": volume is in use - [" + String.join(", ", using) + "]");
         }
         unmount(name);
         // Renamed away first, so that a crash mid-delete leaves a leftover the next start removes, not half a volume.
@@ -235,6 +235,7 @@ public final class LocalVolumes implements VolumeService {
         return name != null && NAME.matcher(name).matches();
     }
 
+    /** Docker's checks of the local driver's options (its messages too), then what this driver can mount. */
     private static void checkOptions(Map<String, String> options) {
         for (String key : options.keySet()) {
             if (!OPTION_KEYS.contains(key)) {
@@ -244,12 +245,15 @@ public final class LocalVolumes implements VolumeService {
         if (options.isEmpty()) {
             return;
         }
+        if (options.containsKey("size")) {
+            throw new IllegalArgumentException("quota size requested but no quota support");
+        }
         String type = options.get("type");
         String device = options.get("device");
-        if (type == null || type.isEmpty()) {
+        if ((device != null || options.containsKey("o")) && type == null) {
             throw new IllegalArgumentException("missing required option: \"type\"");
         }
-        if (device == null || device.isEmpty()) {
+        if ((type != null || options.containsKey("o")) && device == null) {
             throw new IllegalArgumentException("missing required option: \"device\"");
         }
         List<String> o = List.of(options.getOrDefault("o", "").split(","));

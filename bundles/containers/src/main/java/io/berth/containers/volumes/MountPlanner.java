@@ -215,7 +215,7 @@ public final class MountPlanner {
     /** {@code -v [SOURCE:]DESTINATION[:MODE]}: a bind (absolute source), a named volume, or an anonymous one. */
     private static Request parseBind(String raw) {
         String[] parts = raw.split(":", -1);
-        if (parts.length > 3 || List.of(parts).contains("")) {
+        if (parts.length > 3 || parts[0].isEmpty()) {
             throw invalidSpec(raw, null);
         }
         String source = null;
@@ -245,13 +245,13 @@ public final class MountPlanner {
         boolean noCopy = modes.contains("nocopy");
         if (bind) {
             if (noCopy) {
-                throw invalidSpec(raw, "nocopy is only valid for volumes");
+                throw invalidSpec(raw, mountConfig(type, "field VolumeOptions must not be specified").getMessage());
             }
             return new Request("bind", clean(source), clean(destination), modes.contains("ro"), false, mode,
                     propagation.isEmpty() ? "rprivate" : propagation, null, null, !Files.exists(Path.of(source)));
         }
         if (!propagation.isEmpty()) {
-            throw invalidSpec(raw, "propagation mode " + propagation + " is only valid for bind mounts");
+            throw invalidSpec(raw, mountConfig(type, "field BindOptions must not be specified").getMessage());
         }
         if (source != null) {
             LocalVolumes.checkName(source);
@@ -265,17 +265,15 @@ public final class MountPlanner {
         String type = mount.type() == null ? "" : mount.type();
         String source = mount.source() == null ? "" : mount.source();
         String target = mount.target() == null ? "" : mount.target();
-        if (!List.of("bind", "volume", "tmpfs").contains(type)) {
-            throw mountConfig(type, "mount type unknown");
-        }
         if (target.isEmpty()) {
             throw mountConfig(type, "field Target must not be empty");
         }
-        if (!target.startsWith("/")) {
-            throw mountConfig(type, "invalid mount path: '" + target + "' mount path must be absolute");
+        String badTarget = destinationProblem(target);
+        if (badTarget != null) {
+            throw mountConfig(type, badTarget);
         }
-        if (clean(target).equals("/")) {
-            throw mountConfig(type, "invalid specification: destination can't be '/'");
+        if (!List.of("bind", "volume", "tmpfs").contains(type)) {
+            throw mountConfig(type, "mount type unknown");
         }
         if (!type.equals("volume") && mount.volumeOptions() != null) {
             throw mountConfig(type, "field VolumeOptions must not be specified");
@@ -302,6 +300,8 @@ public final class MountPlanner {
             case "volume" -> {
                 if (!source.isEmpty()) {
                     LocalVolumes.checkName(source);
+                } else if (mount.readOnly()) {
+                    throw mountConfig(type, "must not set ReadOnly mode when using anonymous volumes");
                 }
                 var options = mount.volumeOptions();
                 return new Request("volume", source.isEmpty() ? null : source, destination, mount.readOnly(),
@@ -320,11 +320,11 @@ public final class MountPlanner {
                 if (tmpfs != null && tmpfs.sizeBytes() < 0) {
                     throw mountConfig(type, "invalid tmpfs size: " + tmpfs.sizeBytes());
                 }
-                if (tmpfs != null && tmpfs.sizeBytes() > 0) {
-                    options.add("size=" + size(tmpfs.sizeBytes()));
-                }
                 if (tmpfs != null && tmpfs.mode() != 0) {
                     options.add("mode=" + Integer.toOctalString(tmpfs.mode()));
+                }
+                if (tmpfs != null && tmpfs.sizeBytes() > 0) {
+                    options.add("size=" + size(tmpfs.sizeBytes()));
                 }
                 return new Request("tmpfs", null, destination, mount.readOnly(), false, "", "",
                         mergeTmpfsOptions(options), null, false);
@@ -334,11 +334,9 @@ public final class MountPlanner {
 
     /** {@code --tmpfs DESTINATION[:OPTIONS]}, in the API a map of destination to options. */
     private static Request parseTmpfs(String destination, String options) {
-        if (!destination.startsWith("/")) {
-            throw mountConfig("tmpfs", "invalid mount path: '" + destination + "' mount path must be absolute");
-        }
-        if (clean(destination).equals("/")) {
-            throw mountConfig("tmpfs", "invalid specification: destination can't be '/'");
+        String problem = destinationProblem(destination);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem); // Docker says it without the mount config around it
         }
         List<String> all = new ArrayList<>(TMPFS_DEFAULTS);
         if (options != null && !options.isEmpty()) {
@@ -420,14 +418,21 @@ public final class MountPlanner {
     }
 
     private static void checkDestination(String destination, String type, String raw) {
+        String problem = destination.isEmpty() ? "field Target must not be empty" : destinationProblem(destination);
+        if (problem != null) {
+            throw invalidSpec(raw, mountConfig(type, problem).getMessage());
+        }
+    }
+
+    /** What is wrong with a mount's path in the container, in Docker's words, or null. */
+    private static String destinationProblem(String destination) {
+        if (clean(destination).equals("/") && destination.startsWith("/")) {
+            return "invalid specification: destination can't be '/'";
+        }
         if (!destination.startsWith("/")) {
-            throw invalidSpec(raw, "invalid mount config for type \"" + type + "\": invalid mount path: '"
-                    + destination + "' mount path must be absolute");
+            return "invalid mount path: '" + destination + "' mount path must be absolute";
         }
-        if (clean(destination).equals("/")) {
-            throw invalidSpec(raw, "invalid mount config for type \"" + type
-                    + "\": invalid specification: destination can't be '/'");
-        }
+        return null;
     }
 
     private static IllegalArgumentException invalidSpec(String raw, String why) {

@@ -123,8 +123,12 @@ class LocalVolumesTest {
 
     @Test
     void badOptionsAreRefusedAndStoreNothing() throws IOException {
-        assertEquals("invalid option: \"size\"", assertThrows(IllegalArgumentException.class,
+        assertEquals("invalid option: \"uid\"", assertThrows(IllegalArgumentException.class,
+                () -> volumes.create("v1", null, Map.of("uid", "1000"))).getMessage());
+        assertEquals("quota size requested but no quota support", assertThrows(IllegalArgumentException.class,
                 () -> volumes.create("v1", null, Map.of("size", "1g"))).getMessage());
+        assertEquals("missing required option: \"type\"", assertThrows(IllegalArgumentException.class,
+                () -> volumes.create("v1", null, Map.of("o", "size=1m"))).getMessage());
         assertEquals("missing required option: \"device\"", assertThrows(IllegalArgumentException.class,
                 () -> volumes.create("v1", null, Map.of("type", "tmpfs"))).getMessage());
         assertEquals("missing required option: \"type\"", assertThrows(IllegalArgumentException.class,
@@ -148,7 +152,7 @@ class LocalVolumesTest {
         used.put(anonymousBusy, List.of("c3"));
 
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> volumes.remove("busy", false));
-        assertEquals("remove busy: volume is in use - [c1 c2]", e.getMessage());
+        assertEquals("remove busy: volume is in use - [c1, c2]", e.getMessage());
         assertThrows(IllegalStateException.class, () -> volumes.remove("busy", true), "force does not override use");
         assertTrue(Files.isDirectory(temp.resolve("volumes/busy/_data")));
 

@@ -119,8 +119,8 @@ class MountPlannerTest {
         assertEquals(Map.of("k", "v"), volumes.inspect("labelled").labels());
         assertEquals(new MountPoint("volume", "labelled", volumes.dataDirectory("labelled").toString(), "/l", "local",
                 "", true, ""), plan.mountPoints().get(2));
-        assertEquals(new Mount("/t", "tmpfs", "tmpfs", List.of("noexec", "nosuid", "nodev", "rprivate", "size=64m",
-                "mode=1770")), plan.mounts().get(3));
+        assertEquals(new Mount("/t", "tmpfs", "tmpfs", List.of("noexec", "nosuid", "nodev", "rprivate", "mode=1770",
+                "size=64m")), plan.mounts().get(3));
         assertEquals(new Mount("/t2", "tmpfs", "tmpfs", List.of("noexec", "nosuid", "nodev", "rprivate", "ro",
                 "size=1000")), plan.mounts().get(4));
         assertEquals(new MountPoint("tmpfs", null, "", "/t2", null, "", false, ""), plan.mountPoints().get(4),
@@ -170,12 +170,19 @@ class MountPlannerTest {
         cases.put(binds("/x:rw"), "invalid volume specification: '/x:rw'");
         cases.put(binds("a:/b:c:d"), "invalid volume specification: 'a:/b:c:d'");
         cases.put(binds(":/b"), "invalid volume specification: ':/b'");
+        cases.put(binds(h + "::ro"), "invalid volume specification: '" + h + "::ro': invalid mount config for type"
+                + " \"bind\": field Target must not be empty");
         cases.put(binds(h + ":/x:rx"), "invalid mode: rx");
         cases.put(binds(h + ":/x:ro,rw"), "invalid mode: ro,rw");
-        cases.put(binds(h + ":/x:nocopy"), "invalid volume specification: '" + h + ":/x:nocopy': nocopy is only"
-                + " valid for volumes");
-        cases.put(binds("v1:/x:rshared"), "invalid volume specification: 'v1:/x:rshared': propagation mode rshared"
-                + " is only valid for bind mounts");
+        cases.put(binds(h + ":/x:nocopy"), "invalid volume specification: '" + h + ":/x:nocopy': invalid mount"
+                + " config for type \"bind\": field VolumeOptions must not be specified");
+        cases.put(binds("v1:/x:rshared"), "invalid volume specification: 'v1:/x:rshared': invalid mount config for"
+                + " type \"volume\": field BindOptions must not be specified");
+        cases.put(mounts(new MountRequest("volume", "", "/x", true, null, null)),
+                "invalid mount config for type \"volume\": must not set ReadOnly mode when using anonymous volumes");
+        cases.put(mounts(new MountRequest("tmpfs", null, "/", false, null, null)),
+                "invalid mount config for type \"tmpfs\": invalid specification: destination can't be '/'");
+        cases.put(host(null, null, Map.of("/", "")), "invalid specification: destination can't be '/'");
         cases.put(binds("a!b:/x"), "\"a!b\" includes invalid characters for a local volume name, only"
                 + " \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use"
                 + " absolute path");
@@ -201,8 +208,7 @@ class MountPlannerTest {
                 "invalid mount config for type \"volume\": field TmpfsOptions must not be specified");
         cases.put(mounts(new MountRequest("npipe", "x", "/t", false, null, null)),
                 "invalid mount config for type \"npipe\": mount type unknown");
-        cases.put(host(null, null, Map.of("rel", "")),
-                "invalid mount config for type \"tmpfs\": invalid mount path: 'rel' mount path must be absolute");
+        cases.put(host(null, null, Map.of("rel", "")), "invalid mount path: 'rel' mount path must be absolute");
         cases.put(host(null, null, Map.of("/t", "size=1m,bogus")), "invalid tmpfs option [\"bogus\"]");
         cases.put(host(null, null, Map.of("/t", "colour=red")), "invalid tmpfs option [\"colour\" \"red\"]");
         // A valid volume before the bad one is not created either: checks come first.
