@@ -87,8 +87,9 @@ public final class ContainerFiles {
      * is spooled and checked whole before anything is written, and refused (with the entry named) for names that
      * leave the directory, paths through a link, hard links out of it, device nodes, layer whiteout names, entries
      * that would land inside another mount below {@code path}, and, with {@code noOverwriteDirNonDir}, a directory
-     * replaced by a non-directory or the other way round. Entries keep the owners, modes and times the tar gives
-     * (as {@code docker cp -a}).
+     * replaced by a non-directory or the other way round. Entries keep the owners, modes and times the tar gives,
+     * as Docker's daemon does unless asked to give them the container user's ids ({@code copyUIDGID}, which the SPI
+     * does not have).
      */
     public void copyTo(String path, InputStream tar, boolean noOverwriteDirNonDir) throws IOException {
         ContainerPaths.Resolved target = paths.resolve(path, true);
