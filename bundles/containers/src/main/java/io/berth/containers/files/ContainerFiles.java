@@ -9,11 +9,12 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -106,7 +107,7 @@ public final class ContainerFiles {
         Files.createDirectories(scratch);
         Path spool = Files.createTempFile(scratch, "cp-", ".tar");
         try {
-            Files.copy(tar, spool, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(tar, spool, StandardCopyOption.REPLACE_EXISTING);
             new IncomingTarCheck(target, noOverwriteDirNonDir).check(spool);
             try (InputStream in = new BufferedInputStream(Files.newInputStream(spool), 1 << 16)) {
                 LayerTar.extract(in, target.hostPath(), WhiteoutFormat.OCI);

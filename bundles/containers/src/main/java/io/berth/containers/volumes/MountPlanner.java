@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Turns a container's {@code HostConfig} ({@code Binds}, {@code Mounts}, {@code Tmpfs}) and its image's
@@ -94,7 +95,7 @@ public final class MountPlanner {
             }
         }
         if (host != null && host.tmpfs() != null) {
-            for (Map.Entry<String, String> tmpfs : new java.util.TreeMap<>(host.tmpfs()).entrySet()) {
+            for (Map.Entry<String, String> tmpfs : new TreeMap<>(host.tmpfs()).entrySet()) {
                 requests.add(parseTmpfs(tmpfs.getKey(), tmpfs.getValue()));
             }
         }
