@@ -1,0 +1,165 @@
+package io.berth.containers.files;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+
+/**
+ * Writes a tree of a container as {@code docker cp} sends it: every entry under one top name (the copied path's
+ * base name), directories with a trailing {@code /}, hard links as link entries, PAX headers for long names and
+ * large numbers. A directory is walked by its container path, so a mount point below it contributes the mount's
+ * content, as the container sees it. Sockets are left out, as tar does.
+ *
+ * <p>The layer writer of {@code io.berth.storage.archive} writes a layer's root without a top name and cannot look
+ * through mounts, hence this one; extended attributes are not written (Docker's {@code cp} sends only
+ * {@code security.capability}).
+ */
+final class TreeTar {
+
+    private final TarArchiveOutputStream tar;
+    private final BufferedOutputStream buffered;
+    /** Where a clean container path is on the host (crossing into mounts). */
+    private final Function<String, Path> locate;
+    private final Map<List<Long>, String> inodes = new HashMap<>();
+
+    TreeTar(OutputStream out, Function<String, Path> locate) {
+        this.buffered = new BufferedOutputStream(out, 1 << 16);
+        this.tar = new TarArchiveOutputStream(buffered, StandardCharsets.UTF_8.name());
+        this.tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        this.tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        this.tar.setAddPaxHeadersForNonAsciiNames(true);
+        this.locate = locate;
+    }
+
+    /**
+     * Writes the file or tree at {@code host} (the container path {@code containerPath}) under the entry name
+     * {@code name}, then the end-of-archive marker; flushes, does not close.
+     */
+    void write(Path host, String containerPath, String name) throws IOException {
+        add(host, containerPath, name);
+        tar.finish();
+        buffered.flush();
+    }
+
+    private void add(Path host, String containerPath, String name) throws IOException {
+        Map<String, Object> stat;
+        try {
+            stat = Files.readAttributes(host, "unix:mode,uid,gid,size,lastModifiedTime,dev,ino,nlink,rdev",
+                    LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return; // removed while we walked
+        }
+        int mode = (Integer) stat.get("mode");
+        int type = mode & GoFileMode.S_IFMT;
+        TarArchiveEntry entry;
+        if (type == GoFileMode.S_IFDIR) {
+            entry = entry(name + "/", TarConstants.LF_DIR);
+        } else if (type == GoFileMode.S_IFLNK) {
+            entry = entry(name, TarConstants.LF_SYMLINK);
+            entry.setLinkName(Files.readSymbolicLink(host).toString());
+        } else if (type == GoFileMode.S_IFSOCK) {
+            return;
+        } else {
+            String first = (Integer) stat.get("nlink") > 1
+                    ? inodes.putIfAbsent(List.of((Long) stat.get("dev"), (Long) stat.get("ino")), name) : null;
+            if (first != null) {
+                entry = entry(name, TarConstants.LF_LINK);
+                entry.setLinkName(first);
+            } else if (type == GoFileMode.S_IFREG) {
+                entry = entry(name, TarConstants.LF_NORMAL);
+                entry.setSize((Long) stat.get("size"));
+            } else if (type == GoFileMode.S_IFIFO) {
+                entry = entry(name, TarConstants.LF_FIFO);
+            } else {
+                entry = entry(name, type == GoFileMode.S_IFCHR ? TarConstants.LF_CHR : TarConstants.LF_BLK);
+                long rdev = (Long) stat.get("rdev");
+                entry.setDevMajor((int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL)));
+                entry.setDevMinor((int) ((rdev & 0xff) | ((rdev >>> 12) & ~0xffL)));
+            }
+        }
+        entry.setMode(mode & 07777);
+        entry.setUserId(((Integer) stat.get("uid")) & 0xffffffffL);
+        entry.setGroupId(((Integer) stat.get("gid")) & 0xffffffffL);
+        // Whole seconds, as Go's tar writer (Docker's) sends them; sub-second times would cost a PAX header each.
+        entry.setModTime(FileTime.from(((FileTime) stat.get("lastModifiedTime")).to(TimeUnit.SECONDS), TimeUnit.SECONDS));
+        tar.putArchiveEntry(entry);
+        if (entry.getLinkFlag() == TarConstants.LF_NORMAL) {
+            copyContent(host, entry.getSize());
+        }
+        tar.closeArchiveEntry();
+        if (type == GoFileMode.S_IFDIR) {
+            for (String child : sortedNames(host)) {
+                String childPath = containerPath.equals("/") ? "/" + child : containerPath + "/" + child;
+                add(locate.apply(childPath), childPath, name + "/" + child);
+            }
+        }
+    }
+
+    private static TarArchiveEntry entry(String name, byte type) {
+        TarArchiveEntry entry = new TarArchiveEntry(name, type, true);
+        entry.setUserName("");
+        entry.setGroupName("");
+        return entry;
+    }
+
+    private void copyContent(Path file, long size) throws IOException {
+        try (var in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            long copied = in.transferTo(new BoundedOutput(tar, size));
+            if (copied < size) {
+                throw new IOException(file + " shrank while it was copied (" + copied + " of " + size + " bytes)");
+            }
+        }
+    }
+
+    private static List<String> sortedNames(Path dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path child : stream) {
+                names.add(child.getFileName().toString());
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    /** Passes at most {@code limit} bytes on: a file that grew while it was copied is cut at its listed size. */
+    private static final class BoundedOutput extends OutputStream {
+
+        private final OutputStream out;
+        private long remaining;
+
+        BoundedOutput(OutputStream out, long limit) {
+            this.out = out;
+            this.remaining = limit;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            int n = (int) Math.min(length, remaining);
+            if (n > 0) {
+                out.write(bytes, offset, n);
+                remaining -= n;
+            }
+        }
+    }
+}
