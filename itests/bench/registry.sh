@@ -8,10 +8,14 @@
 # counted runs after one warm-up, and the ratios.
 #
 # Usage: itests/bench/registry.sh [RUNS]    (as root, after mvn package -DskipTests)
+# SCENARIOS="pull push server" (the default: all) picks which ones run; the table gets their rows only,
+# and only a run of all of them replaces itests/bench/results/registry.md.
 # Installs docker.io, docker-registry and skopeo if missing. Stops every daemon it
 # started (by PID) and removes everything it made, also when interrupted.
 set -euo pipefail
 RUNS=${1:-5}
+SCENARIOS=${SCENARIOS:-pull push server}
+runs() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 cd "$(dirname "$0")/../.."
 DIST=$PWD/distribution/berth/target/berth
 [ -x "$DIST/bin/berthd" ] || { echo "build first: mvn -B -o package -DskipTests" >&2; exit 1; }
@@ -175,27 +179,31 @@ row() { # NAME "berth values" "docker values" [berth client overhead ms]
         'BEGIN {printf "| %s | %d ms (%s) | %d ms (%s) | %.2f | %.2f |\n", n, bm, br, dm, dr, bm / dm, (bm - o) / dm}'
 }
 
-# The registry for the pulls, filled once by skopeo.
-start_registry "$WORK/registry" "$PORT"
-skopeo copy -q --dest-tls-verify=false oci:"$WORK/oci:big" "docker://$TARGET" >/dev/null
-echo "warm-up..."
-berth_pull >/dev/null; docker_pull >/dev/null
-bp=(); dp=()
-for i in $(seq 1 "$RUNS"); do bp+=("$(berth_pull)"); dp+=("$(docker_pull)"); echo "pull $i: berth ${bp[-1]} ms, dockerd ${dp[-1]} ms"; done
-stop_registry
+bp=(); dp=(); bs=(); ds=(); sbp=(); sbl=(); sdp=(); sdl=()
+if runs pull; then
+    # The registry for the pulls, filled once by skopeo.
+    start_registry "$WORK/registry" "$PORT"
+    skopeo copy -q --dest-tls-verify=false oci:"$WORK/oci:big" "docker://$TARGET" >/dev/null
+    echo "warm-up..."
+    berth_pull >/dev/null; docker_pull >/dev/null
+    for i in $(seq 1 "$RUNS"); do bp+=("$(berth_pull)"); dp+=("$(docker_pull)"); echo "pull $i: berth ${bp[-1]} ms, dockerd ${dp[-1]} ms"; done
+    stop_registry
+fi
 
-berth_push >/dev/null; docker_push >/dev/null
-bs=(); ds=()
-for i in $(seq 1 "$RUNS"); do bs+=("$(berth_push)"); ds+=("$(docker_push)"); echo "push $i: berth ${bs[-1]} ms, dockerd ${ds[-1]} ms"; done
+if runs push; then
+    berth_push >/dev/null; docker_push >/dev/null
+    for i in $(seq 1 "$RUNS"); do bs+=("$(berth_push)"); ds+=("$(docker_push)"); echo "push $i: berth ${bs[-1]} ms, dockerd ${ds[-1]} ms"; done
+fi
 
-berth_server >/dev/null; docker_registry_server >/dev/null
-sbp=(); sbl=(); sdp=(); sdl=()
-for i in $(seq 1 "$RUNS"); do
-    read -r a b <<<"$(berth_server)"; sbp+=("$a"); sbl+=("$b")
-    read -r a b <<<"$(docker_registry_server)"; sdp+=("$a"); sdl+=("$b")
-    echo "skopeo $i: berth server push ${sbp[-1]}/pull ${sbl[-1]} ms, docker-registry push ${sdp[-1]}/pull ${sdl[-1]} ms"
-done
-berth "berth:registry-stop" >/dev/null 2>&1 || true
+if runs server; then
+    berth_server >/dev/null; docker_registry_server >/dev/null
+    for i in $(seq 1 "$RUNS"); do
+        read -r a b <<<"$(berth_server)"; sbp+=("$a"); sbl+=("$b")
+        read -r a b <<<"$(docker_registry_server)"; sdp+=("$a"); sdl+=("$b")
+        echo "skopeo $i: berth server push ${sbp[-1]}/pull ${sbl[-1]} ms, docker-registry push ${sdp[-1]}/pull ${sdl[-1]} ms"
+    done
+    berth "berth:registry-stop" >/dev/null 2>&1 || true
+fi
 
 # A berth-shell call costs a JVM start that the docker CLI does not pay; measured so it can be discounted.
 shell=(); for i in $(seq 1 "$RUNS"); do t0=$(now_ms); berth "berth:info" >/dev/null; t1=$(now_ms); shell+=($((t1 - t0))); done
@@ -207,11 +215,15 @@ read -r shell_median _ <<<"$(stats "${shell[@]}")"
     echo
     echo "| scenario | berth | dockerd / docker-registry | ratio | ratio without berth-shell's start |"
     echo "|---|---|---|---|---|"
-    row "pull from docker-registry (CLI)" "${bp[*]}" "${dp[*]}" "$shell_median"
-    row "push to docker-registry (CLI)" "${bs[*]}" "${ds[*]}" "$shell_median"
-    row "skopeo push to the server" "${sbp[*]}" "${sdp[*]}"
-    row "skopeo pull from the server" "${sbl[*]}" "${sdl[*]}"
+    if runs pull; then row "pull from docker-registry (CLI)" "${bp[*]}" "${dp[*]}" "$shell_median"; fi
+    if runs push; then row "push to docker-registry (CLI)" "${bs[*]}" "${ds[*]}" "$shell_median"; fi
+    if runs server; then
+        row "skopeo push to the server" "${sbp[*]}" "${sdp[*]}"
+        row "skopeo pull from the server" "${sbl[*]}" "${sdl[*]}"
+    fi
     echo
     echo "berth-shell round trip for a no-op command (in berth's CLI rows; the last column takes it out): $(stats "${shell[@]}") ms"
 } | tee "$WORK/result.md"
-mkdir -p itests/bench/results && cp "$WORK/result.md" itests/bench/results/registry.md
+if [ "$SCENARIOS" = "pull push server" ]; then
+    mkdir -p itests/bench/results && cp "$WORK/result.md" itests/bench/results/registry.md
+fi

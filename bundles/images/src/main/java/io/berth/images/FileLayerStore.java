@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -104,12 +103,17 @@ public final class FileLayerStore implements LayerStore {
         driver.create(cacheId, parentCacheId);
         String diffId;
         long size;
+        BackgroundDigest digesting = new BackgroundDigest(tar, sha256());
         try {
-            DigestInputStream digesting = new DigestInputStream(tar, sha256());
             size = driver.applyDiff(cacheId, parentCacheId, digesting);
             digesting.transferTo(OutputStream.nullOutputStream()); // the tar's end padding counts too
-            diffId = "sha256:" + HexFormat.of().formatHex(digesting.getMessageDigest().digest());
+            diffId = "sha256:" + HexFormat.of().formatHex(digesting.digest());
         } catch (IOException | RuntimeException e) {
+            try {
+                digesting.digest(); // ends its thread
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
             removeQuietly(driver, cacheId);
             Files.deleteIfExists(unfinished);
             throw e;

@@ -86,13 +86,71 @@ final class ImageLayers {
     ImageRecord register(String id, String created, List<TarSource> tars, List<String> diffIds,
                                        List<String> newBlobs, List<String> heldTops, Unpacking unpacking)
             throws IOException {
-        String parent = null;
-        boolean parentHeld = false;
-        List<String> chain = new ArrayList<>();
-        long size = 0;
-        for (int i = 0; i < tars.size(); i++) {
+        Chain chain = new Chain(id, created, tars, diffIds, newBlobs, heldTops, unpacking);
+        while (!chain.complete()) {
+            chain.registerNext();
+        }
+        return chain.record();
+    }
+
+    /**
+     * {@link #register}, one layer at a time, so that a pull can register a layer as soon as it and the ones
+     * below it are downloaded. Between two layers the caller may let go of the image store's lock: the layers
+     * this chain registered hold each other and the layers below them; existing layers above the last one it
+     * registered are held by their images only, and {@link #registerNext} checks that they are still there and
+     * registers again those that went away meanwhile (their image was removed).
+     */
+    final class Chain {
+        private final String id;
+        private final String created;
+        private final List<TarSource> tars;
+        private final List<String> diffIds;
+        private final List<String> newBlobs;
+        private final List<String> heldTops;
+        private final Unpacking unpacking;
+        private final List<Layer> chain = new ArrayList<>();
+        /** The one layer this chain holds a reference on (the last it registered), or null. */
+        private String ownTop;
+        /** How many layers at the bottom of {@link #chain} {@link #ownTop} holds (itself included). */
+        private int held;
+
+        Chain(String id, String created, List<TarSource> tars, List<String> diffIds, List<String> newBlobs,
+              List<String> heldTops, Unpacking unpacking) {
+            this.id = id;
+            this.created = created;
+            this.tars = tars;
+            this.diffIds = diffIds;
+            this.newBlobs = newBlobs;
+            this.heldTops = heldTops;
+            this.unpacking = unpacking;
+        }
+
+        boolean complete() {
+            return chain.size() == tars.size();
+        }
+
+        /** Index of the layer {@link #registerNext} registers. */
+        int next() {
+            return chain.size();
+        }
+
+        /** Registers the next layer; its tar and those of the layers below it must be readable. */
+        void registerNext() throws IOException {
+            if (chain.size() > held && layers.get(chain.get(chain.size() - 1).chainId()) == null) {
+                // Existing layers this chain builds on were removed meanwhile: register them again.
+                int upTo = chain.size();
+                chain.subList(held, upTo).clear();
+                while (chain.size() < upTo) {
+                    add(chain.size());
+                }
+            }
+            add(chain.size());
+        }
+
+        private void add(int i) throws IOException {
             String diffId = diffIds.get(i);
             boolean top = i == tars.size() - 1;
+            String parent = chain.isEmpty() ? null : chain.get(chain.size() - 1).chainId();
             String chainId = parent == null ? diffId
                     : "sha256:" + Digests.sha256Hex((parent + " " + diffId).getBytes(StandardCharsets.UTF_8));
             Layer existing = layers.get(chainId);
@@ -113,7 +171,6 @@ final class ImageLayers {
             Layer layer;
             if (existing != null && !top) {
                 layer = existing; // kept by whoever has it; a new child above takes its own reference
-                parentHeld = false;
                 if (!keptUncompressed) {
                     verify(i, id, diffId, source); // not unpacked, so nothing else checks this blob
                 }
@@ -127,11 +184,12 @@ final class ImageLayers {
                     throw notTheDiffId(i, id, diffId, e.getMessage(), e);
                 }
                 heldTops.add(layer.chainId());
-                if (parentHeld) {
-                    layers.release(parent); // the child now holds the parent
-                    heldTops.remove(heldTops.size() - 2);
+                if (ownTop != null) {
+                    layers.release(ownTop); // the new layer holds it, through its parent
+                    heldTops.remove(heldTops.lastIndexOf(ownTop));
                 }
-                parentHeld = true;
+                ownTop = layer.chainId();
+                held = chain.size() + 1;
                 if (!layer.diffId().equals(diffId)) {
                     throw notTheDiffId(i, id, diffId, "it gives " + layer.diffId(), null);
                 }
@@ -139,11 +197,17 @@ final class ImageLayers {
                     unpacking.done(i);
                 }
             }
-            chain.add(layer.chainId());
-            size += layer.size();
-            parent = layer.chainId();
+            chain.add(layer);
         }
-        return new ImageRecord(id, chain, diffIds, created, size, null, null);
+
+        /** The image's record once every layer is registered. */
+        ImageRecord record() {
+            if (!complete()) {
+                throw new IllegalStateException("layer " + (next() + 1) + " of image " + id + " is not registered");
+            }
+            return new ImageRecord(id, chain.stream().map(Layer::chainId).toList(), diffIds, created,
+                    chain.stream().mapToLong(Layer::size).sum(), null, null);
+        }
     }
 
     private static void verify(int index, String id, String diffId, TarSource source) throws IOException {

@@ -2,19 +2,15 @@ package io.berth.images;
 
 import static io.berth.images.ImageIndex.familiar;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.images.ImageIndex.ImageRecord;
 import io.berth.images.ImageIndex.Repositories;
-import io.berth.images.ImageLayers.TarSource;
-import io.berth.images.ImageLayers.Unpacking;
 import io.berth.spi.images.ContentStore;
 import io.berth.spi.images.Image;
 import io.berth.spi.images.Reference;
 import io.berth.spi.images.RegistryClient;
-import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,9 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -83,109 +77,54 @@ final class RegistryTransfer {
         return client;
     }
 
+    /**
+     * Pulls an image, unpacking each layer as soon as it and the ones below it are downloaded (see
+     * {@link PulledLayers}); the store's lock is taken per layer, and to store the image at the end.
+     */
     Image pull(String reference, String platform, RegistryClient.Credentials credentials,
                       Consumer<RegistryClient.Progress> progress) throws IOException {
         RegistryClient client = client();
         Reference ref = Reference.parse(reference);
-        Consumer<RegistryClient.Progress> events = progress == null ? p -> { } : progress;
-        // The download runs without the store's lock: blobs are content addressed, nothing else changes.
-        RegistryClient.Pulled pulled = client.pull(ref, platform, credentials, events);
-        return commitPulled(ref, pulled, events);
-    }
-
-    private Image commitPulled(Reference ref, RegistryClient.Pulled pulled,
-                               Consumer<RegistryClient.Progress> events) throws IOException {
-        synchronized (lock) {
-            try {
-                return storePulled(ref, pulled, events);
-            } catch (IOException | RuntimeException e) {
-                forgetPulled(pulled, e);
-                throw e;
+        Consumer<RegistryClient.Progress> progressOrNone = progress == null ? p -> { } : progress;
+        // The client reports "Digest: ..." when its downloads end; dockerd reports it once the layers are unpacked
+        // too, so it is held back until the image is stored.
+        List<RegistryClient.Progress> digest = new ArrayList<>();
+        Consumer<RegistryClient.Progress> events = event -> {
+            if (event.id() != null && event.status().startsWith("Digest: ")) {
+                digest.add(event);
+            } else {
+                progressOrNone.accept(event);
             }
-        }
-    }
-
-    private Image storePulled(Reference ref, RegistryClient.Pulled pulled, Consumer<RegistryClient.Progress> events)
-            throws IOException {
-        String id = pulled.configDigest();
-        if (id == null || !Digests.ID.matcher(id).matches()) {
-            throw new IOException("manifest " + pulled.manifestDigest() + " of " + ref + " has no valid config digest");
-        }
-        byte[] config;
-        try (InputStream in = content.read(id)) {
-            config = in.readAllBytes();
-        }
-        if (!id.equals(Digests.sha256(config))) {
-            throw new IOException("config " + id + " of " + ref + " does not match its digest");
-        }
-        JsonNode root;
+        };
+        PulledLayers layers = new PulledLayers(lock, index, content, imageLayers, ref, events);
+        RegistryClient.Pulled pulled;
         try {
-            root = JSON.readTree(config);
-        } catch (IOException e) {
-            throw new IOException("invalid image config " + id + " of " + ref + ": not JSON");
+            pulled = client.pull(ref, platform, credentials, events, layers);
+        } catch (IOException | RuntimeException e) {
+            // The client took out the blobs it stored; the layers unpacked from them go too.
+            layers.abandon();
+            layers.undo(e);
+            throw e;
         }
-        JsonNode diffIdNodes = root == null ? null : root.path("rootfs").get("diff_ids");
-        if (diffIdNodes == null || !diffIdNodes.isArray()) {
-            throw new IOException("invalid image config " + id + " of " + ref + ": it has no rootfs.diff_ids");
-        }
-        List<RegistryClient.Blob> blobs = pulled.layers();
-        if (diffIdNodes.size() != blobs.size()) {
-            throw new IOException("manifest " + pulled.manifestDigest() + " of " + ref + " lists " + blobs.size()
-                    + " layers but config " + id + " has " + diffIdNodes.size() + " diff_ids");
-        }
-        List<String> diffIds = new ArrayList<>();
-        Map<String, String> compressed = new TreeMap<>();
-        List<TarSource> tars = new ArrayList<>();
-        for (int i = 0; i < blobs.size(); i++) {
-            String diffId = diffIdNodes.get(i).asText();
-            if (!Digests.ID.matcher(diffId).matches()) {
-                throw new IOException("invalid image config " + id + ": bad diff id \"" + diffId + "\"");
+        try {
+            layers.awaitUnpacked(); // without the lock: the unpacking takes it for each layer
+            synchronized (lock) {
+                return storePulled(ref, pulled, layers.commit(), progressOrNone, digest);
             }
-            RegistryClient.Blob blob = blobs.get(i);
-            LayerCompression compression = LayerCompression.ofMediaType(blob.mediaType(), blob.digest());
-            diffIds.add(diffId);
-            TarSource tar = () -> compression.open(new BufferedInputStream(content.read(blob.digest())));
-            if (compression == LayerCompression.GZIP) {
-                compressed.put(diffId, blob.digest());
-                tar = TarSource.fromKeptGzip(blob.digest(), tar); // the image keeps the gzip blob, not a copy
+        } catch (IOException | RuntimeException e) {
+            synchronized (lock) {
+                layers.undo(e);
+                forgetPulled(pulled, e);
             }
-            tars.add(tar);
+            throw e;
         }
+    }
 
-        ImageRecord known = index.read(id);
-        if (known == null) {
-            verifyKeptLayers(blobs, diffIds, tars);
-        }
-        ImageRecord record;
-        if (known != null) {
-            record = known.with(compressed, pulled.manifestDigest());
-        } else {
-            List<String> newBlobs = new ArrayList<>();
-            List<String> heldTops = new ArrayList<>();
-            try {
-                record = imageLayers.register(id, root.path("created").asText(""), tars, diffIds, newBlobs, heldTops,
-                        new Unpacking() {
-                            @Override
-                            public void extracting(int index) {
-                                events.accept(new RegistryClient.Progress(Digests.shortDigest(blobs.get(index).digest()),
-                                        "Extracting", -1, -1));
-                            }
-
-                            @Override
-                            public void done(int index) {
-                                events.accept(new RegistryClient.Progress(Digests.shortDigest(blobs.get(index).digest()),
-                                        "Pull complete", -1, -1));
-                            }
-                        }).with(compressed, pulled.manifestDigest());
-                index.write(record);
-            } catch (IOException | RuntimeException e) {
-                imageLayers.undo(e, heldTops, newBlobs);
-                throw e;
-            }
-        }
-        if (known != null) {
-            index.write(record);
-        }
+    /** Names a pulled image, whose record {@link PulledLayers#commit} has written. Holds the lock. */
+    private Image storePulled(Reference ref, RegistryClient.Pulled pulled, PulledLayers.Stored stored,
+                              Consumer<RegistryClient.Progress> events, List<RegistryClient.Progress> digest)
+            throws IOException {
+        String id = stored.record().id();
         if (pulled.indexDigest() != null && !index.isKept(pulled.indexDigest())) {
             content.delete(pulled.indexDigest()); // the image keeps its own manifest, not the index
         }
@@ -201,37 +140,10 @@ final class RegistryTransfer {
             }
         }
         index.writeRepositories(repos);
-        // The registry client has reported "Digest: ..." already.
-        events.accept(new RegistryClient.Progress(null, (known != null ? "Status: Image is up to date for "
+        digest.forEach(events);
+        events.accept(new RegistryClient.Progress(null, (stored.known() ? "Status: Image is up to date for "
                 : "Status: Downloaded newer image for ") + familiar(ref), -1, -1));
-        return ImageIndex.toImage(record, index.namesById().getOrDefault(id, List.of()));
-    }
-
-    /**
-     * A layer whose uncompressed tar is kept already is not read again when it is registered: unless its blob is
-     * known to be that tar (compressed), check that it decompresses to the diff id the config names.
-     */
-    private void verifyKeptLayers(List<RegistryClient.Blob> blobs, List<String> diffIds, List<TarSource> tars)
-            throws IOException {
-        Set<String> knownPairs = new TreeSet<>();
-        for (ImageRecord other : index.records()) {
-            other.compressed().forEach((diffId, blob) -> knownPairs.add(diffId + " " + blob));
-        }
-        for (int i = 0; i < blobs.size(); i++) {
-            String diffId = diffIds.get(i);
-            String digest = blobs.get(i).digest();
-            if (!content.exists(diffId) || digest.equals(diffId) || knownPairs.contains(diffId + " " + digest)) {
-                continue;
-            }
-            String actual;
-            try (InputStream tar = tars.get(i).open()) {
-                actual = "sha256:" + Digests.sha256Hex(tar);
-            }
-            if (!actual.equals(diffId)) {
-                throw new IOException("layer " + (i + 1) + " (" + digest + ") decompresses to " + actual
-                        + " but the config says diff id " + diffId);
-            }
-        }
+        return ImageIndex.toImage(stored.record(), index.namesById().getOrDefault(id, List.of()));
     }
 
     /** After a refused pull: drops the blobs it fetched that nothing kept refers to. */

@@ -3,6 +3,7 @@ package io.berth.spi.images;
 import java.io.IOException;
 import java.util.List;
 import java.util.function.Consumer;
+import org.osgi.annotation.versioning.ConsumerType;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -50,12 +51,51 @@ public interface RegistryClient {
     }
 
     /**
+     * Told as a pull goes on, so that the caller can unpack a layer while later ones still download (as dockerd
+     * does). Calls come from the pulling threads; an exception thrown by a call fails the pull.
+     */
+    @ConsumerType
+    interface PullListener {
+        PullListener NONE = new PullListener() {
+        };
+
+        /**
+         * The image is chosen and its config is in the content store, verified; no layer has been fetched yet.
+         * {@code image}'s manifest is not stored yet: that happens once every layer is.
+         */
+        default void resolved(Pulled image) throws IOException {
+        }
+
+        /**
+         * The blob of {@code image.layers().get(index)} is in the content store, verified (fetched now, or there
+         * already). Called once per index, after that layer's "Download complete" or "Already exists" event, in
+         * any order.
+         */
+        default void layerStored(int index) throws IOException {
+        }
+    }
+
+    /**
      * Fetches {@code reference} for {@code platform} ({@code os/arch[/variant]}, or null for the host's):
      * the manifest (choosing from an index), the config and every layer blob
      * not yet in the content store, three at a time, each verified.
      */
     Pulled pull(Reference reference, String platform, Credentials credentials, Consumer<Progress> progress)
             throws IOException;
+
+    /**
+     * {@link #pull(Reference, String, Credentials, Consumer)}, telling {@code listener} when the image is chosen
+     * and as each layer blob is stored. A client that cannot tell earlier (this default) tells it all at the end.
+     */
+    default Pulled pull(Reference reference, String platform, Credentials credentials, Consumer<Progress> progress,
+                        PullListener listener) throws IOException {
+        Pulled pulled = pull(reference, platform, credentials, progress);
+        listener.resolved(pulled);
+        for (int i = 0; i < pulled.layers().size(); i++) {
+            listener.layerStored(i);
+        }
+        return pulled;
+    }
 
     /**
      * Pushes an image manifest and the blobs it names from the content store to

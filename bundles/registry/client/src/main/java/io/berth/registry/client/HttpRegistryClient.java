@@ -28,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -143,15 +142,40 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     @Override
     public Pulled pull(Reference reference, String platform, Credentials credentials, Consumer<Progress> progress)
             throws IOException {
+        return pull(reference, platform, credentials, progress, PullListener.NONE);
+    }
+
+    /**
+     * Tries the endpoints in order (mirrors first for docker.io). As dockerd does, a failure makes the pull move on
+     * to the next endpoint only until the image is chosen: once layers are on their way (and the listener may be
+     * unpacking them), a failure ends the pull.
+     */
+    @Override
+    public Pulled pull(Reference reference, String platform, Credentials credentials, Consumer<Progress> progress,
+                       PullListener listener) throws IOException {
         Consumer<Progress> events = progress == null ? p -> { } : progress;
         Credentials creds = credentials == null ? Credentials.NONE : credentials;
+        PullListener told = listener == null ? PullListener.NONE : listener;
+        boolean[] resolved = {false};
+        PullListener tracked = new PullListener() {
+            @Override
+            public void resolved(Pulled image) throws IOException {
+                resolved[0] = true;
+                told.resolved(image);
+            }
+
+            @Override
+            public void layerStored(int index) throws IOException {
+                told.layerStored(index);
+            }
+        };
         List<String> bases = pullEndpoints(reference.domain());
         IOException failure = null;
         for (int i = 0; i < bases.size(); i++) {
             try {
-                return pullFrom(bases.get(i), reference, platform, creds, events);
+                return pullFrom(bases.get(i), reference, platform, creds, events, tracked);
             } catch (IOException e) {
-                if (i == bases.size() - 1) {
+                if (i == bases.size() - 1 || resolved[0]) {
                     if (failure != null) {
                         e.addSuppressed(failure);
                     }
@@ -164,12 +188,12 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     }
 
     private Pulled pullFrom(String base, Reference reference, String platform, Credentials creds,
-                            Consumer<Progress> events) throws IOException {
+                            Consumer<Progress> events, PullListener listener) throws IOException {
         Session s = new Session(base, reference.path(), "repository:" + reference.path() + ":pull", creds);
         // What this pull adds to the content store; a pull that fails takes it out again, so nothing is left.
         List<String> written = java.util.Collections.synchronizedList(new ArrayList<>());
         try {
-            return pullInto(s, reference, platform, events, written);
+            return pullInto(s, reference, platform, events, listener, written);
         } catch (IOException | RuntimeException e) {
             for (String digest : written) {
                 try {
@@ -183,7 +207,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     }
 
     private Pulled pullInto(Session s, Reference reference, String platform, Consumer<Progress> events,
-                            List<String> written) throws IOException {
+                            PullListener listener, List<String> written) throws IOException {
         String ref = reference.digest() != null ? reference.digest() : reference.tag();
         Fetched top = fetchManifest(s, reference, ref, reference.digest());
         String indexDigest = null;
@@ -218,25 +242,39 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         if (!store.exists(config.digest())) {
             download(s, config, null, written);
         }
-        for (Blob layer : layers) {
-            if (store.exists(layer.digest())) {
-                events.accept(new Progress(shortId(layer.digest()), "Already exists", -1, -1));
+        Pulled pulled = new Pulled(reference, manifest.digest, indexDigest, manifest.bytes, config.digest(),
+                List.copyOf(layers));
+        listener.resolved(pulled);
+        // Blob digest -> the indexes of the layers it is (an image may hold the same layer twice), in fetch order.
+        Map<String, List<Integer>> toFetch = new LinkedHashMap<>();
+        List<Integer> present = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            String digest = layers.get(i).digest();
+            if (toFetch.containsKey(digest) || !store.exists(digest)) {
+                toFetch.computeIfAbsent(digest, d -> {
+                    events.accept(new Progress(shortId(d), "Pulling fs layer", -1, -1));
+                    return new ArrayList<>();
+                }).add(i);
             } else {
-                events.accept(new Progress(shortId(layer.digest()), "Pulling fs layer", -1, -1));
+                events.accept(new Progress(shortId(digest), "Already exists", -1, -1));
+                present.add(i);
             }
+        }
+        for (int i : present) {
+            listener.layerStored(i);
         }
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon("berth-pull"));
         try {
             List<Future<?>> futures = new ArrayList<>();
-            Set<String> started = ConcurrentHashMap.newKeySet();
-            for (Blob layer : layers) {
-                if (store.exists(layer.digest()) || !started.add(layer.digest())) {
-                    continue;
-                }
+            for (Map.Entry<String, List<Integer>> fetch : toFetch.entrySet()) {
+                Blob layer = layers.get(fetch.getValue().get(0));
                 futures.add(pool.submit(() -> {
                     download(s, layer, events, written);
                     // "Pull complete" follows from the image store once the layer is unpacked, as in Docker.
                     events.accept(new Progress(shortId(layer.digest()), "Download complete", -1, -1));
+                    for (int layerIndex : fetch.getValue()) {
+                        listener.layerStored(layerIndex);
+                    }
                     return null;
                 }));
             }
@@ -249,7 +287,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             storeBytes(index, indexDigest, written);
         }
         events.accept(new Progress(ref, "Digest: " + (indexDigest != null ? indexDigest : manifest.digest), -1, -1));
-        return new Pulled(reference, manifest.digest, indexDigest, manifest.bytes, config.digest(), List.copyOf(layers));
+        return pulled;
     }
 
     /** A manifest or index as fetched: its bytes, their digest, its media type and its parsed JSON. */

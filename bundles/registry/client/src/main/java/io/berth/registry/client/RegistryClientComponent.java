@@ -51,6 +51,12 @@ public class RegistryClientComponent implements RegistryClient {
     }
 
     @Override
+    public Pulled pull(Reference reference, String platform, Credentials credentials, Consumer<Progress> progress,
+                       PullListener listener) throws IOException {
+        return client.pull(reference, platform, credentials, progress, listener);
+    }
+
+    @Override
     public String push(Reference reference, byte[] manifest, String mediaType, Credentials credentials,
                        Consumer<Progress> progress) throws IOException {
         return client.push(reference, manifest, mediaType, credentials, progress);
