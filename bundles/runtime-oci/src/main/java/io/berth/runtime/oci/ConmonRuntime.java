@@ -23,10 +23,13 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -43,9 +46,10 @@ import java.util.stream.Stream;
  *
  * <p>On disk, per container {@code ID}: {@code <stateRoot>/ID/} holds the bundle ({@code config.json}), the
  * generated {@code etc/} files, the pid files, conmon's persist files ({@code exit}, {@code oom}) and its
- * {@code attach} socket and {@code ctl} fifo; {@code <stateRoot>/exits/ID} is conmon's exit file. Under the short
+ * {@code attach} socket and {@code ctl} fifo; {@code <stateRoot>/exits/ID} is conmon's exit file. Under
  * {@code runRoot}: {@code root/} is the runtime's own state ({@code --root}) and {@code sock/ID} is conmon's link to
- * the bundle that keeps the attach socket's path below the 108-byte limit of unix socket addresses.
+ * the bundle that keeps the attach socket's path below the 108-byte limit of unix socket addresses (under
+ * {@link #SHORT_SOCKET_ROOT} when {@code runRoot} is too deep for that).
  */
 public final class ConmonRuntime implements ContainerRuntime, Closeable {
 
@@ -55,7 +59,10 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
     /** How long a forced delete waits for the killed container's exit file. */
     static final Duration KILL_TIMEOUT = Duration.ofSeconds(30);
 
-    private static final Pattern VALID_ID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
+    /** Container ids: Docker's 64 hex digits, or names of the same length at most. */
+    private static final Pattern VALID_ID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}");
+    /** Where the attach socket links go when the run root is too deep for them. */
+    static final Path SHORT_SOCKET_ROOT = Path.of("/run/berth-sockets");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String name;
@@ -64,6 +71,7 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
     private final Path conmon;
     private final Path stateRoot;
     private final Path runRoot;
+    private final Path socketDir;
     private final OciSpecWriter specWriter;
     private final ExitWatcher exits;
 
@@ -84,8 +92,8 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
         this.stateRoot = Files.createDirectories(stateRoot);
         this.runRoot = Files.createDirectories(runRoot);
         this.specWriter = specWriter;
+        this.socketDir = Files.createDirectories(socketDirFor(runRoot));
         Files.createDirectories(runtimeRoot());
-        Files.createDirectories(socketDir());
         this.exits = new ExitWatcher(stateRoot.resolve("exits"));
     }
 
@@ -437,7 +445,26 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
     }
 
     private Path socketDir() {
-        return runRoot.resolve("sock");
+        return socketDir;
+    }
+
+    /**
+     * {@code <runRoot>/sock}, unless {@code <that>/<64-character id>/attach} would not fit a unix socket address;
+     * then a directory under {@link #SHORT_SOCKET_ROOT} named by the run root's hash, so that every instance with
+     * the same run root finds it again.
+     */
+    static Path socketDirFor(Path runRoot) {
+        Path usual = runRoot.toAbsolutePath().resolve("sock");
+        if (usual.toString().length() + 1 + 64 + "/attach".length() < Posix.MAX_PATH) {
+            return usual;
+        }
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256")
+                    .digest(usual.toString().getBytes(StandardCharsets.UTF_8));
+            return SHORT_SOCKET_ROOT.resolve(HexFormat.of().formatHex(hash, 0, 8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
     }
 
     private static void checkId(String id) {

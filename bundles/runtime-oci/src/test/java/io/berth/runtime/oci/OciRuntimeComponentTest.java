@@ -84,6 +84,17 @@ class OciRuntimeComponentTest {
         component.stop();
     }
 
+    @Test
+    void attachSocketLinksStayWithinAUnixSocketAddressWhateverTheRunRoot() {
+        Path shallow = Path.of("/run/berth/runtime/runc");
+        assertEquals(shallow.resolve("sock"), ConmonRuntime.socketDirFor(shallow));
+        Path deep = Path.of("/tmp/" + "deep/".repeat(20) + "runtime/runc");
+        Path socketDir = ConmonRuntime.socketDirFor(deep);
+        assertTrue(socketDir.startsWith(ConmonRuntime.SHORT_SOCKET_ROOT), socketDir.toString());
+        assertEquals(socketDir, ConmonRuntime.socketDirFor(deep), "the same for every instance");
+        assertTrue((socketDir + "/" + "f".repeat(64) + "/attach").length() < Posix.MAX_PATH);
+    }
+
     private String defaultOne() {
         return services.entrySet().stream()
                 .filter(e -> Boolean.TRUE.equals(((Dictionary<?, ?>) e.getValue()[0]).get(ContainerRuntime.DEFAULT_RUNTIME)))
