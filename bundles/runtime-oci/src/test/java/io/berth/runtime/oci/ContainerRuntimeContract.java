@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -135,6 +136,23 @@ abstract class ContainerRuntimeContract {
         }
         assertTrue(lines.stream().anyMatch(l -> l[1].equals("stdout") && l[3].equals("out")));
         assertTrue(lines.stream().anyMatch(l -> l[1].equals("stderr") && l[3].equals("err")));
+    }
+
+    @Test
+    void deleteRefusesARunningContainerUnlessForcedAndTakesACreatedOne() throws Exception {
+        String running = run(spec("sleep", "1000"));
+        IOException refused = assertThrows(IOException.class, () -> runtime.delete(running, false));
+        assertTrue(refused.getMessage().contains("running"), refused.getMessage());
+        assertEquals(ContainerState.Status.RUNNING, runtime.state(running).status());
+        runtime.delete(running, true);
+        assertThrows(NoSuchElementException.class, () -> runtime.state(running));
+        assertFalse(Cgroups.exists(CgroupLayout.pathOf(running)));
+
+        String createdOnly = create(spec("true"));
+        runtime.delete(createdOnly, false);
+        assertFalse(Files.exists(runtime.stateRoot().resolve(createdOnly)));
+        assertFalse(Cgroups.exists(CgroupLayout.pathOf(createdOnly)));
+        runtime.delete(createdOnly, false); // unknown now: nothing to do
     }
 
     @Test
