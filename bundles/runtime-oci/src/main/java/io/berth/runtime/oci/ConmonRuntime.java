@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -415,9 +416,15 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
         return Cgroups.usage(CgroupLayout.pathOf(id));
     }
 
+    /** Stops watching for exits; the containers run on. An empty socket directory goes too. */
     @Override
     public void close() throws IOException {
         exits.close();
+        try {
+            Files.deleteIfExists(socketDir);
+        } catch (DirectoryNotEmptyException e) {
+            // containers still running: their links stay for the next instance
+        }
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------

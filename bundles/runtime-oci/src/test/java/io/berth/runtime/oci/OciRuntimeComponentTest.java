@@ -35,6 +35,7 @@ class OciRuntimeComponentTest {
 
     @AfterEach
     void removeExecRoot() throws Exception {
+        assertTrue(services.isEmpty(), "every runtime unregistered (and closed): " + services.keySet());
         if (execRoot != null) {
             try (var paths = Files.walk(execRoot)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -73,6 +74,10 @@ class OciRuntimeComponentTest {
         assertEquals(hostDefault, defaultOne());
         component.stop();
         assertTrue(services.isEmpty());
+        for (String name : List.of("runc", "crun", "crun-custom", "missing")) {
+            Path socketDir = ConmonRuntime.socketDirFor(execRoot.resolve("runtime").resolve(name));
+            assertFalse(Files.exists(socketDir), "closed runtimes leave no empty socket directory: " + socketDir);
+        }
     }
 
     @Test
