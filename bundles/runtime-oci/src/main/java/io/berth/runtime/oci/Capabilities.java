@@ -1,5 +1,8 @@
 package io.berth.runtime.oci;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,14 +37,28 @@ final class Capabilities {
      * @throws IllegalArgumentException naming the first capability that does not exist
      */
     static List<String> of(boolean privileged, List<String> add, List<String> drop) {
+        return of(privileged, add, drop, bounding());
+    }
+
+    /**
+     * As {@link #of(boolean, List, List)} with the capabilities this process may pass on: {@code ALL} and
+     * {@code --privileged} mean all of those; naming one outside them is an error (the runtime would fail).
+     */
+    static List<String> of(boolean privileged, List<String> add, List<String> drop, List<String> available) {
         if (privileged) {
-            return ALL;
+            return available;
         }
         List<String> adds = normalize(add);
         List<String> drops = normalize(drop);
+        for (String name : adds) {
+            if (!name.equals("ALL") && !available.contains(name)) {
+                throw new IllegalArgumentException("capability " + name + " cannot be added: the daemon does not"
+                        + " have it (it is not in its bounding set)");
+            }
+        }
         Set<String> result = new LinkedHashSet<>();
         if (adds.contains("ALL")) {
-            result.addAll(ALL);
+            result.addAll(available);
         } else if (!drops.contains("ALL")) {
             result.addAll(DEFAULT);
         }
@@ -50,6 +67,27 @@ final class Capabilities {
         }
         adds.stream().filter(c -> !c.equals("ALL") && !drops.contains(c)).forEach(result::add);
         return List.copyOf(result);
+    }
+
+    /** The capabilities in this process's bounding set ({@code CapBnd} in {@code /proc/self/status}). */
+    static List<String> bounding() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapBnd:")) {
+                    long mask = Long.parseUnsignedLong(line.substring("CapBnd:".length()).trim(), 16);
+                    List<String> result = new ArrayList<>();
+                    for (int bit = 0; bit < ALL.size(); bit++) {
+                        if ((mask & (1L << bit)) != 0) {
+                            result.add(ALL.get(bit));
+                        }
+                    }
+                    return List.copyOf(result);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux as we know it: assume everything
+        }
+        return ALL;
     }
 
     /** Upper case with the {@code CAP_} prefix; {@code ALL} as it is. */

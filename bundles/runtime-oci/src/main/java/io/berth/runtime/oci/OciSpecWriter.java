@@ -216,6 +216,9 @@ final class OciSpecWriter {
             namespaces.addObject().put("type", "network").put("path", network);
         }
         linux.set("resources", resources(spec));
+        if (spec.privileged()) {
+            linux.set("devices", HostDevices.list());
+        }
         if (spec.sysctls() != null && !spec.sysctls().isEmpty()) {
             ObjectNode sysctl = linux.putObject("sysctl");
             spec.sysctls().forEach(sysctl::put);

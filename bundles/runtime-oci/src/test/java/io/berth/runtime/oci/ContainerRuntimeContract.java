@@ -235,6 +235,23 @@ abstract class ContainerRuntimeContract {
     }
 
     @Test
+    void privilegedHasEveryCapabilityTheDaemonHasHostDevicesAndNoSeccomp() throws Exception {
+        RuntimeSpec spec = spec("sh", "-c", "grep CapEff /proc/self/status; test -c /dev/loop-control && echo device;"
+                + " unshare -U true && echo unshared");
+        spec = new RuntimeSpec(rootfs, false, spec.process(), "box", "", List.of(), RuntimeSpec.Resources.NONE, null,
+                true, null, List.of(), List.of(), List.of(), List.of(), Map.of(), 0);
+        String id = run(spec);
+        assertEquals(0, runtime.exit(id).get(PATIENCE_SECONDS, TimeUnit.SECONDS).exitCode());
+        String output = log(id);
+        long bounding = Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(line -> line.startsWith("CapBnd:")).map(line -> Long.parseLong(line.substring(7).trim(), 16))
+                .findFirst().orElseThrow();
+        assertTrue(output.startsWith("CapEff:\t" + String.format("%016x", bounding)), output);
+        assertTrue(output.contains("device\n"), output);
+        assertTrue(output.contains("unshared\n"), output);
+    }
+
+    @Test
     void seccompBlocksWhatDockerBlocksAndAllowsANormalWorkload() throws Exception {
         // creating a user namespace needs no capability: only seccomp refuses it
         String blocked = run(spec("sh", "-c", "unshare -U true && echo unshared; mount -t tmpfs none /mnt"

@@ -100,14 +100,19 @@ class OciSpecWriterTest {
         JsonNode privileged = config(CgroupLayout.HYBRID, spec(RuntimeSpec.Resources.NONE, null, true, List.of()));
         assertTrue(privileged.path("linux").path("seccomp").isMissingNode());
         assertTrue(privileged.path("linux").path("maskedPaths").isMissingNode());
-        assertEquals(Capabilities.ALL, texts(privileged.path("process").path("capabilities").path("bounding")));
+        assertEquals(Capabilities.bounding(), texts(privileged.path("process").path("capabilities").path("bounding")));
+        assertTrue(privileged.path("linux").path("devices").toString().contains("\"path\":\"/dev/null\""));
+        assertFalse(privileged.path("linux").path("devices").toString().contains("/dev/pts/"));
     }
 
     @Test
     void capabilitiesAddAndDropAsDocker() {
         assertEquals(List.of(), Capabilities.of(false, List.of(), List.of("ALL")));
         assertEquals(List.of("CAP_KILL"), Capabilities.of(false, List.of("kill"), List.of("ALL")));
-        assertEquals(Capabilities.ALL, Capabilities.of(false, List.of("ALL"), List.of("CHOWN")));
+        List<String> available = List.of("CAP_CHOWN", "CAP_KILL", "CAP_NET_ADMIN");
+        assertEquals(available, Capabilities.of(false, List.of("ALL"), List.of("CHOWN"), available));
+        assertThrows(IllegalArgumentException.class,
+                () -> Capabilities.of(false, List.of("SYS_RESOURCE"), List.of(), available));
         assertFalse(Capabilities.of(false, List.of(), List.of("cap_chown")).contains("CAP_CHOWN"));
         assertThrows(IllegalArgumentException.class, () -> Capabilities.of(false, List.of("CAP_NOPE"), List.of()));
     }
