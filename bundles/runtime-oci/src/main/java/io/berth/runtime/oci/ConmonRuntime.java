@@ -185,14 +185,18 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
 
     /** Reads conmon's one line: {@code {"data": PID}} or {@code {"data": -1, "message": "..."}}. */
     private long readSync(String id, Path dir, Process launcher) throws IOException {
-        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
-            try (BufferedReader reader = new BufferedReader(
+        // a thread of its own, not a shared pool: creates run in parallel and each read may block until the timeout
+        CompletableFuture<String> line = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(
                     new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8))) {
-                return reader.readLine();
+                line.complete(in.readLine());
             } catch (IOException e) {
-                return null;
+                line.complete(null);
             }
-        });
+        }, "berth-conmon-sync " + id);
+        reader.setDaemon(true);
+        reader.start();
         String answer;
         try {
             answer = line.get(CREATE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

@@ -29,6 +29,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -56,7 +60,7 @@ abstract class ContainerRuntimeContract {
     Path runRoot;
     Path rootfs;
     ConmonRuntime runtime;
-    final List<String> created = new ArrayList<>();
+    final List<String> created = new CopyOnWriteArrayList<>();
 
     /** The runtime binary's name: {@code runc} or {@code crun}. */
     abstract String runtimeName();
@@ -136,6 +140,26 @@ abstract class ContainerRuntimeContract {
         }
         assertTrue(lines.stream().anyMatch(l -> l[1].equals("stdout") && l[3].equals("out")));
         assertTrue(lines.stream().anyMatch(l -> l[1].equals("stderr") && l[3].equals("err")));
+    }
+
+    @Test
+    void containersAreCreatedAndRunInParallel() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<Integer>> exits = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                int code = i;
+                exits.add(threads.submit(() -> {
+                    String id = run(spec("sh", "-c", "exit " + code));
+                    return runtime.exit(id).get(PATIENCE_SECONDS, TimeUnit.SECONDS).exitCode();
+                }));
+            }
+            for (int i = 0; i < exits.size(); i++) {
+                assertEquals(i, exits.get(i).get(PATIENCE_SECONDS, TimeUnit.SECONDS));
+            }
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     @Test
