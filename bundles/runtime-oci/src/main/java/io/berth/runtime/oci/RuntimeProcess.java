@@ -34,15 +34,22 @@ abstract class RuntimeProcess implements ExecProcess {
 
     /**
      * The pid the runtime wrote, waiting for it while the runtime runs (it writes the file once the process
-     * exists, milliseconds after it starts); 0 if the runtime ended without writing it.
+     * exists, milliseconds after it starts, and not atomically); 0 if the runtime ended without writing it.
      */
     @Override
     public long pid() {
         try {
-            while (runtime.isAlive() && !Files.exists(pidFile)) {
+            while (true) {
+                boolean running = runtime.isAlive(); // before reading: a runtime that ended has written all
+                String text = Files.exists(pidFile) ? Files.readString(pidFile).trim() : "";
+                if (!text.isEmpty()) {
+                    return Long.parseLong(text);
+                }
+                if (!running) {
+                    return 0;
+                }
                 Thread.sleep(1);
             }
-            return Long.parseLong(Files.readString(pidFile).trim());
         } catch (IOException | NumberFormatException e) {
             return 0;
         } catch (InterruptedException e) {

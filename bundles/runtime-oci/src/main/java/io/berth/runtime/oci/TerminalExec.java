@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A process started with {@code RUNTIME exec --tty} in the foreground, with a pseudo-terminal of this JVM as its
@@ -21,7 +22,9 @@ final class TerminalExec extends RuntimeProcess {
 
     private final Posix.Pty pty;
     private final byte[] buffer = new byte[8192];
+    /** Set when the output has ended or the caller detached: read() answers null from then on. */
     private volatile boolean closed;
+    private final AtomicBoolean masterClosed = new AtomicBoolean();
 
     private TerminalExec(Process process, Posix.Pty pty, Path pidFile, Path processFile) {
         super(process, pidFile, processFile);
@@ -53,7 +56,12 @@ final class TerminalExec extends RuntimeProcess {
             return null;
         }
         int n = Posix.read(pty.master(), buffer);
-        return n <= 0 ? null : new Output(STDOUT, Arrays.copyOf(buffer, n));
+        if (n <= 0) { // EIO: no one holds the terminal any more, the runtime has gone
+            closed = true;
+            closeMaster();
+            return null;
+        }
+        return new Output(STDOUT, Arrays.copyOf(buffer, n));
     }
 
     @Override
@@ -83,11 +91,14 @@ final class TerminalExec extends RuntimeProcess {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            // the process keeps running; once the runtime exits, the terminal goes with it
-            runtime.onExit().thenRun(() -> Posix.close(pty.master()));
-        }
+        closed = true;
+        // the process keeps running; the terminal goes once the runtime has exited
+        runtime.onExit().thenRun(this::closeMaster);
     }
 
+    private void closeMaster() {
+        if (masterClosed.compareAndSet(false, true)) {
+            Posix.close(pty.master());
+        }
+    }
 }

@@ -194,6 +194,9 @@ abstract class ContainerRuntimeContract {
     @Test
     void aPid1WithoutHandlerIgnoresSigterm() throws Exception {
         String id = run(spec("sleep", "1000"));
+        // until the runtime's init has exec'd sleep, a SIGTERM would meet the runtime's own handler
+        Path cmdline = Path.of("/proc", Long.toString(runtime.state(id).pid()), "cmdline");
+        awaitTrue(() -> Files.readString(cmdline).startsWith("sleep\0"));
         runtime.kill(id, 15);
         // the kernel drops a signal to a namespace's init without a handler when it is sent: nothing to wait for
         assertEquals(ContainerState.Status.RUNNING, runtime.state(id).status());
