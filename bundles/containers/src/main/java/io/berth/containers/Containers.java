@@ -64,6 +64,8 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger("berth.containers");
     private static final int DEFAULT_STOP_TIMEOUT = 10;
+    /** How long a SIGKILLed container may take to be reported exited (uninterruptible sleep, a slow host). */
+    private static final int KILL_PATIENCE_SECONDS = 60;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** One container in memory: its record and what waits on it. Guarded by its own monitor. */
@@ -281,7 +283,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                     signalRace(m, runtime, Signals.SIGKILL, exited);
                 }
             }
-            awaitExit(exited, -1);
+            awaitKilled(m, exited);
         }
         publish("stop", m.stored, Map.of());
         return true;
@@ -332,7 +334,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             }
         }
         if (exited != null) {
-            awaitExit(exited, -1);
+            awaitKilled(m, exited);
         }
         removeStopped(m);
     }
@@ -842,6 +844,14 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             throw new IOException("interrupted while waiting for the container to stop", e);
         } catch (ExecutionException e) {
             throw new IOException("waiting for the container to stop failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** Waits for the exit that a SIGKILL causes; one that does not come is the host's failure, not a hang. */
+    private static void awaitKilled(Managed m, CompletableFuture<Integer> exited) throws IOException {
+        if (!awaitExit(exited, KILL_PATIENCE_SECONDS)) {
+            throw new IOException("container " + m.id() + " did not exit within " + KILL_PATIENCE_SECONDS
+                    + " s of SIGKILL");
         }
     }
 
