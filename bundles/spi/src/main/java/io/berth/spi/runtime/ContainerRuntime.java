@@ -24,6 +24,13 @@ public interface ContainerRuntime extends Driver {
     String TYPE_RUNTIME = "runtime";
 
     /**
+     * Service property: {@code true} on the runtime that new containers get when they ask for none (daemon.json's
+     * {@code default-runtime}, else the one that fits the host's cgroup layout); absent or {@code false} on the
+     * others.
+     */
+    String DEFAULT_RUNTIME = "berth.runtime.default";
+
+    /**
      * Creates the container (its supervisor running, its process not yet started). Output goes to
      * {@code io.logFile()} as one record per line with its stream and timestamp (conmon's k8s-file format).
      * A refusal leaves nothing behind.
