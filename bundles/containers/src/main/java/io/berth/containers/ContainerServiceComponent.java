@@ -59,7 +59,7 @@ public class ContainerServiceComponent implements ContainerService, ImageUsers, 
         String default$_$runtime() default "";
     }
 
-    /** A runtime service and whether it calls itself the default ({@link #DEFAULT_PROPERTY}). */
+    /** A runtime service and whether it calls itself the default ({@link ContainerRuntime#DEFAULT_RUNTIME}). */
     private record Present(ContainerRuntime runtime, boolean isDefault) {
     }
 
@@ -98,7 +98,7 @@ public class ContainerServiceComponent implements ContainerService, ImageUsers, 
     void addRuntime(ContainerRuntime runtime, Map<String, Object> properties) {
         String name = String.valueOf(properties.get(Driver.NAME));
         runtimes.put(name, new Present(runtime,
-                Boolean.parseBoolean(String.valueOf(properties.get(DEFAULT_PROPERTY)))));
+                Boolean.parseBoolean(String.valueOf(properties.get(ContainerRuntime.DEFAULT_RUNTIME)))));
         containers.runtimeAdded(name);
     }
 

@@ -8,9 +8,6 @@ import java.util.Map;
 /** The container runtimes present now, by name; they may come and go. */
 interface Runtimes {
 
-    /** Service property a runtime sets to be the default when daemon.json names none. */
-    String DEFAULT_PROPERTY = "berth.runtime.default";
-
     /** The runtime of this name, or null while it is not there. */
     ContainerRuntime byName(String name);
 
@@ -19,7 +16,7 @@ interface Runtimes {
 
     /**
      * The default runtime's name: daemon.json's {@code default-runtime} if set, else the one runtime with
-     * {@link #DEFAULT_PROPERTY} {@code true}, else the only one.
+     * {@link ContainerRuntime#DEFAULT_RUNTIME} {@code true}, else the only one.
      *
      * @param configured daemon.json's {@code default-runtime}, or null/empty
      * @param present    each present runtime's name and whether it calls itself the default
