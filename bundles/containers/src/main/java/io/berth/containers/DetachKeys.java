@@ -4,6 +4,7 @@ import io.berth.spi.runtime.Attachment;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -30,9 +31,9 @@ final class DetachKeys {
         for (String key : text.split(",", -1)) {
             if (key.length() == 1) {
                 codes.write(key.charAt(0));
-            } else if (SPECIAL.containsKey(key.toLowerCase())) {
-                codes.write(SPECIAL.get(key.toLowerCase()));
-            } else if (key.length() == 6 && key.toLowerCase().startsWith("ctrl-")
+            } else if (SPECIAL.containsKey(key.toLowerCase(Locale.ROOT))) {
+                codes.write(SPECIAL.get(key.toLowerCase(Locale.ROOT)));
+            } else if (key.length() == 6 && key.toLowerCase(Locale.ROOT).startsWith("ctrl-")
                     && Character.isLetter(key.charAt(5)) && key.charAt(5) < 128) {
                 codes.write(Character.toLowerCase(key.charAt(5)) - 'a' + 1);
             } else {
