@@ -412,6 +412,27 @@ class ContainerLifecycleTest {
     }
 
     @Test
+    void attachTalksToTheContainerAndTheDetachKeysLeaveItRunning() throws Exception {
+        ContainerConfig config = new ContainerConfig(null, null, null, false, false, false, null, false, true,
+                false, null, List.of("sh", "-c", "echo ready; while read line; do echo got $line; done"), "busybox",
+                null, null, null, null, null, null);
+        Container c = containers.create("talkative", config, null);
+        containers.start("talkative");
+        awaitTrue(() -> logText("talkative").contains("ready"), "ready");
+        assertThrows(IllegalArgumentException.class, () -> containers.attach("talkative", "ctrl-1"));
+        Attachment attachment = containers.attach("talkative", "ctrl-x,q");
+        attachment.stdin().write("hello\n".getBytes(StandardCharsets.UTF_8));
+        attachment.stdin().flush();
+        Attachment.Output output = attachment.read();
+        assertEquals("got hello\n", new String(output.data(), StandardCharsets.UTF_8));
+        attachment.stdin().write(new byte[] {'q', '\n', 24, 'q'}); // a line "q", then ctrl-x,q: detach
+        assertEquals(null, attachment.read());
+        assertTrue(containers.inspect("talkative").state().running(), "detaching leaves it running");
+        awaitTrue(() -> logText("talkative").contains("got q"), "the line typed before the keys arrived");
+        assertTrue(actions(c.id()).containsAll(List.of("attach", "detach")));
+    }
+
+    @Test
     void aRunningContainerIsRemovedOnlyWithForce() throws Exception {
         Container c = startScript("keeper", "echo ready; while true; do sleep 0.1; done", null);
         IllegalStateException refused = assertThrows(IllegalStateException.class,
