@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -45,14 +46,14 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * The container service at {@code <data-root>/containers/}, also telling the image store which images containers
- * use. The image and layer stores are static references (if one goes, this instance closes and a new one
- * re-adopts the running containers); runtimes and the event log may come and go: a runtime that appears has
- * its containers re-adopted. Deactivation never stops a container. Configured by daemon.json's
- * {@code default-runtime}.
+ * use (an {@link ImageUsers} service it registers itself). The image and layer stores are static references (if
+ * one goes, this instance closes and a new one re-adopts the running containers); runtimes and the event log may
+ * come and go: a runtime that appears has its containers re-adopted. Deactivation never stops a container.
+ * Configured by daemon.json's {@code default-runtime}.
  */
-@Component(service = {ContainerService.class, ImageUsers.class}, immediate = true,
+@Component(service = ContainerService.class, immediate = true,
         configurationPid = KernelProperties.DAEMON_PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
-public class ContainerServiceComponent implements ContainerService, ImageUsers, Runtimes {
+public class ContainerServiceComponent implements ContainerService, Runtimes {
 
     /** The part of daemon.json this component reads. */
     @interface DaemonSettings {
@@ -65,6 +66,7 @@ public class ContainerServiceComponent implements ContainerService, ImageUsers, 
 
     private final Map<String, Present> runtimes = new ConcurrentHashMap<>();
     private final Containers containers;
+    private final ServiceRegistration<ImageUsers> imageUsers;
     private volatile String configuredDefault;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -81,6 +83,11 @@ public class ContainerServiceComponent implements ContainerService, ImageUsers, 
             throw new IllegalStateException("framework property " + KernelProperties.DATA_ROOT + " is not set");
         }
         containers = new Containers(Path.of(dataRoot, "containers"), images, layers, this, () -> events);
+        // Registered by hand once this component exists: as a declared service of this component, the image
+        // store (which this component needs first) would ask SCR for it while this component is being created,
+        // a circular reference SCR refuses.
+        ImageUsers users = containers::usersOf;
+        imageUsers = context.registerService(ImageUsers.class, users, null);
     }
 
     @Modified
@@ -90,6 +97,7 @@ public class ContainerServiceComponent implements ContainerService, ImageUsers, 
 
     @Deactivate
     void deactivate() {
+        imageUsers.unregister();
         containers.close();
     }
 
@@ -125,11 +133,6 @@ public class ContainerServiceComponent implements ContainerService, ImageUsers, 
             }
         });
         return Runtimes.choose(configuredDefault, present);
-    }
-
-    @Override
-    public List<User> usersOf(String imageId) {
-        return containers.usersOf(imageId);
     }
 
     @Override
