@@ -2,6 +2,7 @@ package io.berth.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import io.berth.spi.containers.Container;
@@ -37,8 +38,8 @@ import org.osgi.framework.ServiceReference;
 
 /**
  * The containers bundle as it ships, with the runtime-oci bundle: a container created, run and logged through the
- * ContainerService from inside Felix, with events; and a running container that outlives a stop of the containers
- * bundle and is managed again, same pid, by the instance that comes back.
+ * ContainerService from inside Felix, with events; its image kept from rmi; and a running container that outlives a
+ * stop of the containers bundle and is managed again, same pid, by the instance that comes back.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -94,6 +95,10 @@ public class ContainersIT {
                 List.of("sh", "-c", "while true; do sleep 0.1; done")), null);
         containers.start(web.id());
         long pid = containers.inspect(web.id()).state().pid();
+        IllegalStateException used = assertThrows(IllegalStateException.class,
+                () -> images.remove(image.id(), true));
+        assertTrue(used.getMessage(), used.getMessage().contains("(cannot be forced) - image is being used by running"
+                + " container " + web.id().substring(0, 12)));
         Bundle bundle = bundle("io.berth.containers");
         bundle.stop();
         assertTrue("the container keeps running while the bundle is stopped", ProcessHandle.of(pid).isPresent());
