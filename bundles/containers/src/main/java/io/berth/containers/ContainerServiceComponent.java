@@ -102,12 +102,21 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     }
 
     @Reference(name = "runtimes", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
+            policyOption = ReferencePolicyOption.GREEDY, updated = "updatedRuntime")
     void addRuntime(ContainerRuntime runtime, Map<String, Object> properties) {
         String name = String.valueOf(properties.get(Driver.NAME));
-        runtimes.put(name, new Present(runtime,
-                Boolean.parseBoolean(String.valueOf(properties.get(ContainerRuntime.DEFAULT_RUNTIME)))));
+        runtimes.put(name, new Present(runtime, isDefault(properties)));
         containers.runtimeAdded(name);
+    }
+
+    /** The default moved (daemon.json's {@code default-runtime} changed): new containers get the new one. */
+    void updatedRuntime(ContainerRuntime runtime, Map<String, Object> properties) {
+        runtimes.computeIfPresent(String.valueOf(properties.get(Driver.NAME)), (name, present) ->
+                present.runtime() == runtime ? new Present(runtime, isDefault(properties)) : present);
+    }
+
+    private static boolean isDefault(Map<String, Object> properties) {
+        return Boolean.parseBoolean(String.valueOf(properties.get(ContainerRuntime.DEFAULT_RUNTIME)));
     }
 
     void removeRuntime(ContainerRuntime runtime, Map<String, Object> properties) {
