@@ -341,6 +341,19 @@ class ContainerLifecycleTest {
     }
 
     @Test
+    void restartStopsAndStartsItAgain() throws Exception {
+        Container c = startScript("again", "echo ready; while true; do sleep 0.1; done", null);
+        long before = containers.inspect("again").state().pid();
+        containers.restart("again", 1);
+        Container after = containers.inspect("again");
+        assertEquals("running", after.state().status());
+        assertNotEquals(before, after.state().pid());
+        List<String> actions = actions(c.id());
+        assertEquals(List.of("die", "stop", "start", "restart"),
+                actions.subList(actions.lastIndexOf("die"), actions.size()));
+    }
+
+    @Test
     void renameARunningContainer() throws Exception {
         Container c = startScript("before", "echo ready; while true; do sleep 0.1; done", null);
         containers.rename("before", "after");
