@@ -45,6 +45,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -105,6 +106,12 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
+    /** One thread per running exec, waiting for it to end for the {@code exec_die} event. */
+    private final ExecutorService execWatchers = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "berth-exec-watch");
+        thread.setDaemon(true);
+        return thread;
+    });
     private volatile boolean closed;
 
     /**
@@ -157,6 +164,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     public void close() {
         closed = true;
         scheduler.shutdownNow();
+        execWatchers.shutdownNow();
     }
 
     // ---------------------------------------------------------------- create, list, inspect
@@ -486,6 +494,15 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             publish("exec_create: " + command, m.stored, Map.of());
             ExecProcess started = runtimeOf(m).exec(m.id(), new ExecSpec(process, exec.attachStdin()));
             publish("exec_start: " + command, m.stored, Map.of());
+            StoredContainer stored = m.stored;
+            execWatchers.execute(() -> {
+                try {
+                    int exitCode = started.waitFor();
+                    publish("exec_die", stored, Map.of("exitCode", String.valueOf(exitCode)));
+                } catch (InterruptedException closing) {
+                    Thread.currentThread().interrupt();
+                }
+            });
             return started;
         }
     }

@@ -419,6 +419,9 @@ class ContainerLifecycleTest {
         Container c = containers.inspect("busy");
         assertEquals("exec-" + c.id().substring(0, 12) + "\n", out.toString(StandardCharsets.UTF_8));
         exec.close();
+        awaitTrue(() -> events.stream().anyMatch(e -> e.action().equals("exec_die")
+                && "0".equals(e.actor().attributes().get("exitCode"))), "exec_die with its exit code");
+        assertTrue(events.stream().anyMatch(e -> e.action().equals("exec_start: sh -c echo $X-$(hostname)")));
         assertTrue(containers.stats("busy").pids() >= 1);
         assertThrows(IllegalArgumentException.class,
                 () -> containers.exec("busy", new ExecConfig(List.of(), null, null, null, false, false, false)));
