@@ -466,19 +466,23 @@ class ContainerLifecycleTest {
     }
 
     @Test
-    void aNewInstanceReadoptsARunningContainerAndRecordsAnExitThatHappenedMeanwhile() throws Exception {
+    void aNewInstanceReadoptsRunningContainersAndRecordsExitsThatHappenedMeanwhile() throws Exception {
         startScript("survivor", "echo ready; while true; do sleep 0.1; done", null);
-        Container quitter = startScript("quitter", "trap 'exit 7' USR1; echo ready; while true; do sleep 0.1; done",
+        startScript("quitter", "trap 'exit 7' USR1; echo ready; while true; do sleep 0.1; done",
                 null);
+        startScript("phoenix", "trap 'exit 3' USR1; echo ready; while true; do sleep 0.1; done",
+                restart("always", 0, false));
         long pid = containers.inspect("survivor").state().pid();
-        long quitterPid = quitter.state().pid() == 0 ? containers.inspect("quitter").state().pid()
-                : quitter.state().pid();
+        long quitterPid = containers.inspect("quitter").state().pid();
+        long phoenixPid = containers.inspect("phoenix").state().pid();
 
         containers.close(); // the engine goes away: containers keep running
         runtime.close();
         assertTrue(ProcessHandle.of(pid).isPresent());
-        new ProcessBuilder("kill", "-USR1", String.valueOf(quitterPid)).inheritIO().start().waitFor();
-        awaitTrue(() -> ProcessHandle.of(quitterPid).isEmpty(), "the quitter exited");
+        new ProcessBuilder("kill", "-USR1", String.valueOf(quitterPid), String.valueOf(phoenixPid)).inheritIO()
+                .start().waitFor();
+        awaitTrue(() -> ProcessHandle.of(quitterPid).isEmpty() && ProcessHandle.of(phoenixPid).isEmpty(),
+                "the quitter and the phoenix exited");
 
         runtime = newRuntime();
         containers = open(runtime);
@@ -492,6 +496,10 @@ class ContainerLifecycleTest {
         Thread.sleep(100);
         assertTrue(events.stream().anyMatch(e -> e.actor().id().equals(exited.id()) && e.action().equals("die")
                 && "7".equals(e.actor().attributes().get("exitCode"))));
+
+        awaitTrue(() -> containers.inspect("phoenix").restartCount() == 1
+                && containers.inspect("phoenix").state().status().equals("running"), "its restart policy applied");
+        assertNotEquals(phoenixPid, containers.inspect("phoenix").state().pid());
 
         assertTrue(containers.stop("survivor", 1), "the re-adopted container is managed");
         assertEquals(137, containers.inspect("survivor").state().exitCode());
