@@ -1,0 +1,55 @@
+package io.berth.containers;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import io.berth.spi.containers.Container;
+
+/**
+ * What {@code <data-root>/containers/<id>/container.json} holds: the container as inspect shows it, and what
+ * the engine needs besides.
+ *
+ * @param container     the container
+ * @param runtime       the name of the runtime that runs it; it always goes back to that one
+ * @param stoppedByUser whether the user stopped it (restart policies stay off until the next start)
+ * @param parentChainId the chain id of its image's top layer, under its read-write layer (null: empty image)
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+record StoredContainer(Container container, String runtime, boolean stoppedByUser, String parentChainId) {
+
+    String id() {
+        return container.id();
+    }
+
+    Container.State state() {
+        return container.state();
+    }
+
+    StoredContainer withState(Container.State state) {
+        Container c = container;
+        return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), state, c.image(),
+                c.name(), c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
+                runtime, stoppedByUser, parentChainId);
+    }
+
+    StoredContainer withName(String name) {
+        Container c = container;
+        return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
+                name, c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
+                runtime, stoppedByUser, parentChainId);
+    }
+
+    StoredContainer withRestartCount(int restartCount) {
+        Container c = container;
+        return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
+                c.name(), restartCount, c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
+                runtime, stoppedByUser, parentChainId);
+    }
+
+    StoredContainer withStoppedByUser(boolean stopped) {
+        return new StoredContainer(container, runtime, stopped, parentChainId);
+    }
+
+    /** Running or paused: its process exists. */
+    boolean isUp() {
+        return container.state().running();
+    }
+}
