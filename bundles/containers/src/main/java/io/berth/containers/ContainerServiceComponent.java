@@ -1,5 +1,7 @@
 package io.berth.containers;
 
+import io.berth.containers.volumes.LocalVolumesComponent;
+import io.berth.containers.volumes.VolumeUsers;
 import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerConfig;
@@ -67,6 +69,7 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     private final Map<String, Present> runtimes = new ConcurrentHashMap<>();
     private final Containers containers;
     private final ServiceRegistration<ImageUsers> imageUsers;
+    private final ServiceRegistration<VolumeUsers> volumeUsers;
     private volatile String configuredDefault;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -75,19 +78,22 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
 
     @Activate
     public ContainerServiceComponent(BundleContext context, DaemonSettings settings,
-            @Reference(name = "images") ImageStore images, @Reference(name = "layers") LayerStore layers)
-            throws IOException {
+            @Reference(name = "images") ImageStore images, @Reference(name = "layers") LayerStore layers,
+            @Reference(name = "volumes") LocalVolumesComponent volumes) throws IOException {
         configuredDefault = settings.default$_$runtime();
         String dataRoot = context.getProperty(KernelProperties.DATA_ROOT);
         if (dataRoot == null || dataRoot.isBlank()) {
             throw new IllegalStateException("framework property " + KernelProperties.DATA_ROOT + " is not set");
         }
-        containers = new Containers(Path.of(dataRoot, "containers"), images, layers, this, () -> events);
+        containers = new Containers(Path.of(dataRoot, "containers"), images, layers, volumes.volumes(), this,
+                () -> events);
         // Registered by hand once this component exists: as a declared service of this component, the image
         // store (which this component needs first) would ask SCR for it while this component is being created,
         // a circular reference SCR refuses.
         ImageUsers users = containers::usersOf;
         imageUsers = context.registerService(ImageUsers.class, users, null);
+        VolumeUsers volumeUsers = containers::containersUsing; // by hand too: the volume store needs it
+        this.volumeUsers = context.registerService(VolumeUsers.class, volumeUsers, null);
     }
 
     @Modified
@@ -98,6 +104,7 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     @Deactivate
     void deactivate() {
         imageUsers.unregister();
+        volumeUsers.unregister();
         containers.close();
     }
 

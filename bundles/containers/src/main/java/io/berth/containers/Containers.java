@@ -1,5 +1,7 @@
 package io.berth.containers;
 
+import io.berth.containers.volumes.LocalVolumes;
+import io.berth.containers.volumes.MountPlanner;
 import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerConfig;
@@ -26,9 +28,11 @@ import io.berth.spi.runtime.ExecSpec;
 import io.berth.spi.runtime.ResourceUsage;
 import io.berth.spi.runtime.RuntimeSpec;
 import io.berth.spi.storage.Change;
+import io.berth.storage.support.DiskFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -93,6 +97,9 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     }
 
     private final ContainerFiles files;
+    private final LocalVolumes volumes;
+    private final MountPlanner planner;
+    private final Path scratch;
     private final ImageStore images;
     private final LayerStore layers;
     private final Runtimes runtimes;
@@ -119,9 +126,14 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
      *
      * @param events the event log, or a supplier of null while there is none
      */
-    Containers(Path root, ImageStore images, LayerStore layers, Runtimes runtimes, Supplier<Events> events)
-            throws IOException {
+    Containers(Path root, ImageStore images, LayerStore layers, LocalVolumes volumes, Runtimes runtimes,
+               Supplier<Events> events) throws IOException {
         this.files = new ContainerFiles(root);
+        this.volumes = volumes;
+        this.planner = new MountPlanner(volumes);
+        // docker cp spools incoming tars here; what a crash left in it is of no use
+        this.scratch = root.resolveSibling("containers-tmp");
+        DiskFiles.deleteTree(scratch);
         this.images = images;
         this.layers = layers;
         this.runtimes = runtimes;
@@ -196,15 +208,24 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         try {
             String parent = image.layers().isEmpty() ? null : image.layers().get(image.layers().size() - 1);
             String driver = layers.createReadWrite(id, parent);
+            MountPlanner.Plan plan;
+            try {
+                plan = planMounts(id, hostConfig, effective);
+            } catch (IOException | RuntimeException e) {
+                removeLayerQuietly(id);
+                throw e;
+            }
             Container container = new Container(id, Timestamps.format(Instant.now()), merged.path(), merged.args(),
                     States.created(), image.id(), "/" + containerName, 0, driver, files.logFile(id).toString(),
-                    List.of(), effective, hostConfig);
-            StoredContainer stored = new StoredContainer(container, runtime, false, parent);
+                    plan.mountPoints(), effective, hostConfig);
+            StoredContainer stored = new StoredContainer(container, runtime, false, parent, plan.mounts(),
+                    plan.volumes());
             try {
                 files.save(stored);
             } catch (IOException | RuntimeException e) {
                 files.delete(id);
                 removeLayerQuietly(id);
+                undoQuietly(plan);
                 throw e;
             }
             containers.put(id, new Managed(stored));
@@ -344,7 +365,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         if (exited != null) {
             awaitKilled(m, exited);
         }
-        removeStopped(m);
+        removeStopped(m, volumes);
     }
 
     @Override
@@ -424,7 +445,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                 }
             }
             try {
-                removeStopped(m);
+                removeStopped(m, false);
                 removed.add(m.id());
             } catch (IllegalStateException startedMeanwhile) {
                 // started again while pruning: it stays
@@ -482,7 +503,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             if (exec.env() != null) {
                 env.addAll(exec.env());
             }
-            RuntimeSpec spec = RuntimeSpecs.build(config, host, exec.cmd(), Path.of("/"));
+            RuntimeSpec spec = RuntimeSpecs.build(config, host, exec.cmd(), Path.of("/"), List.of());
             RuntimeSpec.Process process = new RuntimeSpec.Process(List.copyOf(exec.cmd()), env,
                     exec.workingDir() == null || exec.workingDir().isEmpty() ? spec.process().cwd()
                             : exec.workingDir(),
@@ -533,33 +554,122 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     }
 
     @Override
-    public void export(String nameOrId, OutputStream out) {
-        throw notHere("export");
+    public void export(String nameOrId, OutputStream out) throws IOException {
+        withRootfs(find(nameOrId), files -> {
+            files.export(out);
+            return null;
+        });
     }
 
     @Override
-    public PathStat stat(String nameOrId, String path) {
-        throw notHere("stat");
+    public PathStat stat(String nameOrId, String path) throws IOException {
+        return withRootfs(find(nameOrId), files -> files.stat(path));
     }
 
     @Override
-    public PathStat copyFrom(String nameOrId, String path, OutputStream tar) {
-        throw notHere("copyFrom");
+    public PathStat copyFrom(String nameOrId, String path, OutputStream tar) throws IOException {
+        return withRootfs(find(nameOrId), files -> files.copyFrom(path, tar));
     }
 
     @Override
-    public void copyTo(String nameOrId, String path, InputStream tar, boolean noOverwriteDirNonDir) {
-        throw notHere("copyTo");
+    public void copyTo(String nameOrId, String path, InputStream tar, boolean noOverwriteDirNonDir)
+            throws IOException {
+        withRootfs(find(nameOrId), files -> {
+            files.copyTo(path, tar, noOverwriteDirNonDir);
+            return null;
+        });
     }
 
     @Override
-    public Image commit(String nameOrId, CommitRequest request) {
-        throw notHere("commit");
+    public Image commit(String nameOrId, CommitRequest request) throws IOException {
+        Managed m = find(nameOrId);
+        Container c;
+        boolean paused = false;
+        synchronized (m) {
+            c = m.stored.container();
+            if (request.pause() && m.stored.isUp() && !c.state().paused()) {
+                runtimeOf(m).pause(m.id()); // a consistent layer, as Docker takes it
+                paused = true;
+            }
+        }
+        try (InputStream diff = layers.diff(m.id())) {
+            List<String> command = new ArrayList<>();
+            command.add(c.path());
+            command.addAll(c.args());
+            Image image = images.commit(c.image(), diff, c.config(), request, c.id(), String.join(" ", command));
+            publish("commit", m.stored, Map.of());
+            return image;
+        } finally {
+            if (paused) {
+                synchronized (m) {
+                    runtimeOf(m).resume(m.id());
+                }
+            }
+        }
     }
 
-    /** Files, export and commit are other parts' work, wired in separately. */
-    private static UnsupportedOperationException notHere(String what) {
-        return new UnsupportedOperationException(what + " is not available in this build of the containers bundle");
+    /** Work on a container's files; its read-write layer is mounted for it (again, if it runs). */
+    private interface FilesWork<T> {
+        T apply(io.berth.containers.files.ContainerFiles files) throws IOException;
+    }
+
+    private <T> T withRootfs(Managed m, FilesWork<T> work) throws IOException {
+        Container c;
+        synchronized (m) {
+            c = m.stored.container();
+        }
+        Path rootfs = layers.mountReadWrite(m.id());
+        try {
+            return work.apply(new io.berth.containers.files.ContainerFiles(rootfs, c.mounts(),
+                    c.hostConfig().readonlyRootfs(), Files.createDirectories(scratch)));
+        } finally {
+            layers.unmountReadWrite(m.id());
+        }
+    }
+
+    // ---------------------------------------------------------------- volumes
+
+    /** The containers that use a volume, for the volume store's in-use checks. */
+    List<String> containersUsing(String volume) {
+        List<String> ids = new ArrayList<>();
+        for (Managed m : containers.values()) {
+            if (!m.gone && m.stored.volumes().contains(volume)) {
+                ids.add(m.id());
+            }
+        }
+        return ids;
+    }
+
+    /** Plans (and creates) the container's volumes and mounts; new empty volumes get the image's content. */
+    private MountPlanner.Plan planMounts(String id, HostConfig host, ContainerConfig config) throws IOException {
+        Path rootfs = layers.mountReadWrite(id);
+        try {
+            return planner.plan(host, config.volumes() == null ? List.of() : config.volumes().keySet(), rootfs);
+        } finally {
+            layers.unmountReadWrite(id);
+        }
+    }
+
+    private void undoQuietly(MountPlanner.Plan plan) {
+        try {
+            planner.undo(plan);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot remove the volumes of a container that was not created: " + e);
+        }
+    }
+
+    /** {@code rm -v} and {@code --rm}: the anonymous volumes no other container uses go with the container. */
+    private void removeAnonymousVolumes(StoredContainer stored) {
+        for (String volume : stored.volumes()) {
+            try {
+                if (volumes.isAnonymous(volume) && containersUsing(volume).isEmpty()) {
+                    volumes.remove(volume, true);
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot remove volume " + volume + " of container "
+                        + stored.id() + ": " + e);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- ImageUsers
@@ -591,7 +701,10 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             List<String> command = new ArrayList<>();
             command.add(c.path());
             command.addAll(c.args());
-            RuntimeSpec spec = RuntimeSpecs.build(c.config(), c.hostConfig(), command, rootfs);
+            for (String volume : stored.volumes()) {
+                volumes.mount(volume); // a tmpfs or bind volume is mounted while a container may use it
+            }
+            RuntimeSpec spec = RuntimeSpecs.build(c.config(), c.hostConfig(), command, rootfs, stored.mounts());
             runtime.create(id, spec, new ContainerIo(files.logFile(id), 0, c.config().openStdin()));
             try {
                 runtime.start(id);
@@ -680,7 +793,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         } else if (host.autoRemove() && !closed) {
             scheduler.execute(() -> {
                 try {
-                    removeStopped(m);
+                    removeStopped(m, true); // --rm takes the anonymous volumes along, as Docker's does
                 } catch (IOException | RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "cannot remove container " + id + " (--rm): " + e, e);
                 }
@@ -755,7 +868,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     }
 
     /** Removes a container that is not running: runtime leftovers, read-write layer, record. */
-    private void removeStopped(Managed m) throws IOException {
+    private void removeStopped(Managed m, boolean anonymousVolumes) throws IOException {
         synchronized (m) {
             if (m.gone) {
                 return;
@@ -778,6 +891,9 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             m.gone = true;
             files.delete(id);
             containers.remove(id);
+            if (anonymousVolumes) {
+                removeAnonymousVolumes(m.stored);
+            }
             publish("destroy", m.stored, Map.of());
             m.removed.complete(m.stored.state().exitCode());
         }

@@ -66,8 +66,12 @@ final class RuntimeSpecs {
         }
     }
 
-    /** The spec that runs {@code command} of a container whose root filesystem is mounted at {@code rootfs}. */
-    static RuntimeSpec build(ContainerConfig config, HostConfig host, List<String> command, Path rootfs) {
+    /**
+     * The spec that runs {@code command} of a container whose root filesystem is mounted at {@code rootfs}, with
+     * the mounts its volumes, binds and tmpfs need (the volume planner's).
+     */
+    static RuntimeSpec build(ContainerConfig config, HostConfig host, List<String> command, Path rootfs,
+                             List<RuntimeSpec.Mount> mounts) {
         List<String> securityOpt = nonNull(host.securityOpt());
         boolean noNewPrivileges = securityOpt.stream().anyMatch(RuntimeSpecs::isNoNewPrivileges)
                 && securityOpt.stream().filter(RuntimeSpecs::isNoNewPrivileges).noneMatch(o -> o.endsWith("false"));
@@ -84,36 +88,10 @@ final class RuntimeSpecs {
             hosts.add(hostsLine(extra));
         }
         return new RuntimeSpec(rootfs, host.readonlyRootfs(), process, config.hostname(),
-                orEmpty(config.domainname()), mounts(host), resources,
+                orEmpty(config.domainname()), mounts, resources,
                 "host".equals(host.networkMode()) ? "host" : null, host.privileged(), seccomp, hosts,
                 nonNull(host.dns()), nonNull(host.dnsSearch()), nonNull(host.dnsOptions()),
                 host.sysctls() == null ? Map.of() : Map.copyOf(host.sysctls()), host.shmSize());
-    }
-
-    /**
-     * The simple mounts a host configuration asks for: binds of absolute host paths ({@code /src:/dst[:ro]}) and
-     * {@code --tmpfs}. Named and anonymous volumes and {@code --mount} are the volume planner's.
-     */
-    static List<RuntimeSpec.Mount> mounts(HostConfig host) {
-        List<RuntimeSpec.Mount> mounts = new ArrayList<>();
-        for (String bind : nonNull(host.binds())) {
-            String[] parts = bind.split(":");
-            if (parts.length >= 2 && parts[0].startsWith("/") && parts[1].startsWith("/")) {
-                boolean readOnly = parts.length > 2 && List.of(parts[2].split(",")).contains("ro");
-                mounts.add(new RuntimeSpec.Mount(parts[1], "bind", parts[0],
-                        List.of("rbind", readOnly ? "ro" : "rw")));
-            }
-        }
-        if (host.tmpfs() != null) {
-            host.tmpfs().forEach((destination, options) -> {
-                List<String> all = new ArrayList<>(List.of("nosuid", "nodev", "noexec"));
-                if (options != null && !options.isEmpty()) {
-                    all.addAll(List.of(options.split(",")));
-                }
-                mounts.add(new RuntimeSpec.Mount(destination, "tmpfs", "tmpfs", all));
-            });
-        }
-        return mounts;
     }
 
     /** {@code name:ip} (or {@code name=ip}) as an {@code /etc/hosts} line. */

@@ -2,6 +2,8 @@ package io.berth.containers;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.berth.spi.containers.Container;
+import io.berth.spi.runtime.RuntimeSpec;
+import java.util.List;
 
 /**
  * What {@code <data-root>/containers/<id>/container.json} holds: the container as inspect shows it, and what
@@ -11,9 +13,17 @@ import io.berth.spi.containers.Container;
  * @param runtime       the name of the runtime that runs it; it always goes back to that one
  * @param stoppedByUser whether the user stopped it (restart policies stay off until the next start)
  * @param parentChainId the chain id of its image's top layer, under its read-write layer (null: empty image)
+ * @param mounts        its volumes, binds and tmpfs mounts as the runtime mounts them, planned at create
+ * @param volumes       the volumes it uses (named and anonymous)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-record StoredContainer(Container container, String runtime, boolean stoppedByUser, String parentChainId) {
+record StoredContainer(Container container, String runtime, boolean stoppedByUser, String parentChainId,
+                       List<RuntimeSpec.Mount> mounts, List<String> volumes) {
+
+    StoredContainer {
+        mounts = mounts == null ? List.of() : List.copyOf(mounts);
+        volumes = volumes == null ? List.of() : List.copyOf(volumes);
+    }
 
     String id() {
         return container.id();
@@ -27,25 +37,25 @@ record StoredContainer(Container container, String runtime, boolean stoppedByUse
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), state, c.image(),
                 c.name(), c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId);
+                runtime, stoppedByUser, parentChainId, mounts, volumes);
     }
 
     StoredContainer withName(String name) {
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
                 name, c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId);
+                runtime, stoppedByUser, parentChainId, mounts, volumes);
     }
 
     StoredContainer withRestartCount(int restartCount) {
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
                 c.name(), restartCount, c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId);
+                runtime, stoppedByUser, parentChainId, mounts, volumes);
     }
 
     StoredContainer withStoppedByUser(boolean stopped) {
-        return new StoredContainer(container, runtime, stopped, parentChainId);
+        return new StoredContainer(container, runtime, stopped, parentChainId, mounts, volumes);
     }
 
     /** Running or paused: its process exists. */

@@ -15,6 +15,7 @@ import io.berth.spi.containers.ExecConfig;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.containers.LogOptions;
 import io.berth.spi.containers.LogReader;
+import io.berth.spi.containers.PathStat;
 import io.berth.spi.containers.Top;
 import io.berth.spi.containers.WaitCondition;
 import io.berth.spi.events.Event;
@@ -76,8 +77,14 @@ class ContainerLifecycleTest {
         return OciRuntimes.create(name, OciRuntimes.find(name).orElseThrow(), dir, runRoot);
     }
 
+    /** The real volume store, asking the containers open now which volumes they use. */
+    private io.berth.containers.volumes.LocalVolumes volumes() throws IOException {
+        return new io.berth.containers.volumes.LocalVolumes(dir.resolve("volumes"),
+                name -> containers == null ? List.of() : containers.containersUsing(name));
+    }
+
     private Containers open(ContainerRuntime with) throws IOException {
-        Containers opened = new Containers(dir.resolve("containers"), stores.images(), stores.layers(),
+        Containers opened = new Containers(dir.resolve("containers"), stores.images(), stores.layers(), volumes(),
                 new Runtimes() {
                     @Override
                     public ContainerRuntime byName(String name) {
@@ -515,5 +522,95 @@ class ContainerLifecycleTest {
             return walk.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9a-f]{64}"))
                     .collect(Collectors.toList());
         }
+    }
+
+    static HostConfig binds(String... binds) {
+        return new HostConfig(List.of(binds), null, null, null, false, null, null, null, null, null, null, null,
+                false, false, false, null, null, 0, null, 0, 0, 0, 0, null);
+    }
+
+    private String runToEnd(String name, HostConfig host, String script) throws Exception {
+        containers.create(name, run(List.of("sh", "-c", script)), host);
+        CompletableFuture<Integer> exit = containers.wait(name, WaitCondition.NEXT_EXIT);
+        containers.start(name);
+        assertEquals(0, await(exit), () -> logText(name));
+        return logText(name);
+    }
+
+    @Test
+    void namedVolumesAreFilledFromTheImageKeptAcrossContainersAndRefusedWhileUsed() throws Exception {
+        assertTrue(runToEnd("first", binds("conf:/etc"), "cat /etc/group; echo mine > /etc/mine")
+                .contains("nogroup"), "the new volume got the image's /etc");
+        assertEquals("mine\n", runToEnd("second", binds("conf:/etc"), "cat /etc/mine"));
+        Container second = containers.inspect("second");
+        assertEquals(1, second.mounts().size());
+        assertEquals("conf", second.mounts().get(0).name());
+        assertEquals("/etc", second.mounts().get(0).destination());
+        assertEquals(List.of("first", "second").size(), volumes().inspect("conf") == null ? 0
+                : containers.containersUsing("conf").size());
+        assertThrows(IllegalStateException.class, () -> volumes().remove("conf", false));
+        containers.remove("first", false, true);
+        containers.remove("second", false, true);
+        assertTrue(volumes().exists("conf"), "rm -v keeps named volumes");
+        volumes().remove("conf", false);
+    }
+
+    @Test
+    void anImageVolumeBecomesAnAnonymousVolumeThatRmVRemoves() throws Exception {
+        BusyboxImages.load(stores.images(), "withvolume:1", Map.of("Cmd", List.of("sh"),
+                "Volumes", Map.of("/etc", Map.of())));
+        Container c = containers.create("anon", new ContainerConfig(null, null, null, false, false, false, null,
+                false, false, false, null, List.of("cat", "/etc/passwd"), "withvolume:1", null, null, null, null,
+                null, null), null);
+        String volume = c.mounts().get(0).name();
+        assertTrue(volume.matches("[0-9a-f]{64}"), volume);
+        assertTrue(volumes().isAnonymous(volume));
+        containers.remove("anon", false, true);
+        assertFalse(volumes().exists(volume), "rm -v removed the anonymous volume");
+    }
+
+    @Test
+    void copyExportDiffAndCommitWorkOnTheContainersFiles() throws Exception {
+        runToEnd("files", null, "echo made > /tmp/made; rm /etc/group");
+        java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+        PathStat stat = containers.copyFrom("files", "/tmp/made", tar);
+        assertEquals("made", stat.name());
+        assertEquals(5, stat.size());
+        assertTrue(new String(tar.toByteArray(), StandardCharsets.ISO_8859_1).contains("made\n"));
+
+        containers.copyTo("files", "/", new java.io.ByteArrayInputStream(tarOf("copied", "in\n")), false);
+        assertEquals(3, containers.stat("files", "/copied").size());
+
+        java.io.ByteArrayOutputStream export = new java.io.ByteArrayOutputStream();
+        containers.export("files", export);
+        String exported = new String(export.toByteArray(), StandardCharsets.ISO_8859_1);
+        assertTrue(exported.contains("bin/busybox") && exported.contains("copied"), "export has the whole rootfs");
+
+        List<String> changes = containers.changes("files").stream().map(ch -> ch.kind() + " " + ch.path()).toList();
+        assertTrue(changes.contains("ADDED /tmp/made") && changes.contains("DELETED /etc/group")
+                && changes.contains("ADDED /copied"), changes.toString());
+
+        io.berth.spi.images.Image image = containers.commit("files", new io.berth.spi.containers.CommitRequest(
+                "committed:1", "from a test", null, List.of("CMD [\"cat\", \"/tmp/made\"]"), true));
+        assertEquals(2, image.layers().size(), "the image's layer and the container's");
+        containers.create("fromcommit", new ContainerConfig(null, null, null, false, false, false, null, false,
+                false, false, null, null, "committed:1", null, null, null, null, null, null), null);
+        CompletableFuture<Integer> exit = containers.wait("fromcommit", WaitCondition.NEXT_EXIT);
+        containers.start("fromcommit");
+        assertEquals(0, await(exit));
+        assertEquals("made\n", logText("fromcommit"), "the committed image has the file and the new CMD");
+    }
+
+    private static byte[] tarOf(String name, String content) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+            var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+            byte[] data = content.getBytes(StandardCharsets.UTF_8);
+            entry.setSize(data.length);
+            tar.putArchiveEntry(entry);
+            tar.write(data);
+            tar.closeArchiveEntry();
+        }
+        return bytes.toByteArray();
     }
 }

@@ -103,9 +103,15 @@ class ContainerRecordsTest {
         eventLog.close();
     }
 
+    /** The real volume store, asking the containers open now which volumes they use. */
+    private io.berth.containers.volumes.LocalVolumes volumes() throws IOException {
+        return new io.berth.containers.volumes.LocalVolumes(dir.resolve("volumes"),
+                name -> containers == null ? List.of() : containers.containersUsing(name));
+    }
+
     private Containers open() throws IOException {
-        Containers opened = new Containers(dir.resolve("containers"), stores.images(), stores.layers(), runtimes,
-                () -> eventLog);
+        Containers opened = new Containers(dir.resolve("containers"), stores.images(), stores.layers(), volumes(),
+                runtimes, () -> eventLog);
         opened.adoptAll();
         return opened;
     }
