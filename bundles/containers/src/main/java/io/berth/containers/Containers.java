@@ -1,5 +1,6 @@
 package io.berth.containers;
 
+import io.berth.containers.files.ContainerFiles;
 import io.berth.containers.volumes.LocalVolumes;
 import io.berth.containers.volumes.MountPlanner;
 import io.berth.spi.containers.CommitRequest;
@@ -96,7 +97,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         }
     }
 
-    private final ContainerFiles files;
+    private final ContainerStateFiles files;
     private final LocalVolumes volumes;
     private final MountPlanner planner;
     private final Path scratch;
@@ -128,7 +129,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
      */
     Containers(Path root, ImageStore images, LayerStore layers, LocalVolumes volumes, Runtimes runtimes,
                Supplier<Events> events) throws IOException {
-        this.files = new ContainerFiles(root);
+        this.files = new ContainerStateFiles(root);
         this.volumes = volumes;
         this.planner = new MountPlanner(volumes);
         // docker cp spools incoming tars here; what a crash left in it is of no use
@@ -610,7 +611,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
 
     /** Work on a container's files; its read-write layer is mounted for it (again, if it runs). */
     private interface FilesWork<T> {
-        T apply(io.berth.containers.files.ContainerFiles files) throws IOException;
+        T apply(ContainerFiles files) throws IOException;
     }
 
     private <T> T withRootfs(Managed m, FilesWork<T> work) throws IOException {
@@ -620,7 +621,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         }
         Path rootfs = layers.mountReadWrite(m.id());
         try {
-            return work.apply(new io.berth.containers.files.ContainerFiles(rootfs, c.mounts(),
+            return work.apply(new ContainerFiles(rootfs, c.mounts(),
                     c.hostConfig().readonlyRootfs(), Files.createDirectories(scratch)));
         } finally {
             layers.unmountReadWrite(m.id());

@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * Containers on disk: one directory per container under the root, {@code <id>/container.json} written
  * atomically, and the container's log beside it.
  */
-final class ContainerFiles {
+final class ContainerStateFiles {
 
     private static final System.Logger LOG = System.getLogger("berth.containers");
     static final ObjectMapper JSON = new ObjectMapper()
@@ -24,7 +24,7 @@ final class ContainerFiles {
 
     private final Path root;
 
-    ContainerFiles(Path root) throws IOException {
+    ContainerStateFiles(Path root) throws IOException {
         this.root = Files.createDirectories(root);
     }
 
