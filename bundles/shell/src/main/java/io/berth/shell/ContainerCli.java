@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.containers.HostConfig;
 import io.berth.spi.containers.LogOptions;
 import io.berth.spi.containers.LogReader;
 import io.berth.spi.containers.Top;
@@ -60,19 +61,39 @@ final class ContainerCli {
             throw new IllegalArgumentException("berth:run -i needs a terminal; in the shell use -d, then berth:logs "
                     + "(the docker CLI against berth's API attaches stdin)");
         }
-        Container created = containers.create(options.name, options.config(), options.hostConfig());
+        HostConfig host = options.hostConfig();
+        // In the foreground, --rm is carried out here once the output is read, as the docker CLI once did:
+        // the engine removing the container at its exit could race the reading of its log.
+        boolean removeAfterwards = host.autoRemove() && !options.detach;
+        if (removeAfterwards) {
+            options.autoRemove = false;
+            host = options.hostConfig();
+        }
+        Container created = containers.create(options.name, options.config(), host);
         if (options.detach) {
             containers.start(created.id());
             System.out.println(created.id());
             return;
         }
-        // Attach before starting, so not a byte of output is missed; wait for the exit before reading it.
-        var exit = containers.wait(created.id(), WaitCondition.NEXT_EXIT);
-        try (Attachment attachment = containers.attach(created.id(), null)) {
+        // The output comes from the container's log, from its first line: nothing is missed, and stdout and
+        // stderr stay apart. The log ends when the container has stopped and all of it is read.
+        int code;
+        try {
+            var exit = containers.wait(created.id(), WaitCondition.NEXT_EXIT);
             containers.start(created.id());
-            copyOutput(attachment);
+            try (LogReader log = containers.logs(created.id(), new LogOptions(true, true, true, -1, null, null))) {
+                for (LogReader.Entry entry = log.next(); entry != null; entry = log.next()) {
+                    PrintStream out = entry.stream() == Attachment.STDERR ? System.err : System.out;
+                    out.write(entry.data());
+                    out.flush();
+                }
+            }
+            code = exit.get();
+        } finally {
+            if (removeAfterwards) {
+                containers.remove(created.id(), true, true);
+            }
         }
-        int code = exit.get();
         if (code != 0) {
             throw new ExitStatus(code);
         }

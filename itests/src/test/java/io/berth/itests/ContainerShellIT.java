@@ -1,0 +1,190 @@
+package io.berth.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Containers through berth-shell against berthd as a process: the real runtime (conmon + runc or crun), an image
+ * imported from busybox-static, and containers that outlive a {@code kill -9} of the daemon.
+ */
+class ContainerShellIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private BerthDaemon daemon;
+
+    @BeforeEach
+    void startDaemon() throws Exception {
+        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"));
+        Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
+        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
+        // Relative links: busybox --install -s would point them at this temp directory's path.
+        for (String applet : run("/bin/busybox", "--list").stdout().split("\n")) {
+            if (!applet.isBlank() && !applet.equals("busybox")) {
+                Files.createSymbolicLink(root.resolve(applet), Path.of("busybox"));
+            }
+        }
+        Files.createDirectories(dir.resolve("rootfs/etc"));
+        Files.writeString(dir.resolve("rootfs/etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n"
+                + "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
+        Files.writeString(dir.resolve("rootfs/etc/group"), "root:x:0:\nnogroup:x:65534:\n");
+        Files.createDirectories(dir.resolve("rootfs/data"));
+        Files.writeString(dir.resolve("rootfs/data/seed"), "from the image\n");
+        Path tar = dir.resolve("rootfs.tar");
+        run("tar", "-C", dir.resolve("rootfs").toString(), "-cf", tar.toString(), ".");
+        shell("berth:import --change 'CMD [\"sh\"]' --change 'VOLUME /data' " + tar + " itest/busybox:1");
+    }
+
+    @AfterEach
+    void stopDaemon() throws Exception {
+        try {
+            if (daemon.process.isAlive()) {
+                daemon.shell("berth:ps -aq --no-trunc").stdout().lines()
+                        .forEach(id -> quietly(() -> daemon.shell("berth:rm -f -v " + id)));
+            }
+        } finally {
+            daemon.close();
+        }
+    }
+
+    private Commands.Result shell(String command) throws Exception {
+        Commands.Result result = daemon.shell(command);
+        assertEquals(0, result.exitCode(), () -> command + "\n" + result + "\nberthd log:\n" + daemon.logText());
+        return result;
+    }
+
+    private static Commands.Result run(String... command) throws Exception {
+        Commands.Result result = Commands.run(command);
+        assertEquals(0, result.exitCode(), () -> String.join(" ", command) + "\n" + result);
+        return result;
+    }
+
+    private JsonNode inspect(String name) throws Exception {
+        return JSON.readTree(shell("berth:inspect " + name).stdout()).get(0);
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void quietly(Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            // best effort: the daemon's close stops what is left
+        }
+    }
+
+    @Test
+    void runPrintsTheOutputAndEndsWithTheContainersExitCode() throws Exception {
+        Commands.Result result = daemon.shell(
+                "berth:run --rm itest/busybox:1 sh -c 'echo out; echo err >&2; exit 3'");
+        assertEquals(3, result.exitCode(), result::toString);
+        assertEquals("out\n", result.stdout());
+        assertEquals("err\n", result.stderr());
+        assertEquals("", shell("berth:ps -aq").stdout(), "--rm removed it");
+    }
+
+    @Test
+    void aDetachedContainerRunsIsListedLogsStopsAndIsRemoved() throws Exception {
+        String id = shell("berth:run -d --name web itest/busybox:1 sh -c 'echo started; exec sleep 1000'")
+                .stdout().strip();
+        assertTrue(id.matches("[0-9a-f]{64}"), id);
+        Await.until("the log line", () -> quiet(() -> shell("berth:logs web").stdout()), "started\n"::equals,
+                daemon::logText);
+        String ps = shell("berth:ps").stdout();
+        assertTrue(ps.contains("web") && ps.contains("Up "), ps);
+        JsonNode state = inspect("web").get("State");
+        assertEquals("running", state.get("Status").asText());
+        long pid = state.get("Pid").asLong();
+        assertTrue(Files.exists(Path.of("/proc/" + pid)), "the container's process runs on the host");
+
+        // sleep as PID 1 ignores SIGTERM: stop kills it after the timeout, as Docker does.
+        shell("berth:stop -t 1 web");
+        state = inspect("web").get("State");
+        assertEquals("exited", state.get("Status").asText());
+        assertEquals(137, state.get("ExitCode").asInt());
+        assertFalse(Files.exists(Path.of("/proc/" + pid)));
+        assertTrue(shell("berth:ps -a").stdout().contains("Exited (137)"));
+        shell("berth:rm web");
+        assertEquals("", shell("berth:ps -aq").stdout());
+    }
+
+    @Test
+    void runningContainersOutliveAKilledDaemonAndAreReadoptedWithTheirExits() throws Exception {
+        shell("berth:run -d --name keeps itest/busybox:1 sleep 1000");
+        shell("berth:run -d --name ends itest/busybox:1 sh -c 'sleep 2; exit 5'");
+        shell("berth:run -d --name comes-back --restart always itest/busybox:1 sh -c 'sleep 2; exit 1'");
+        long pid = inspect("keeps").get("State").get("Pid").asLong();
+
+        daemon.process.destroyForcibly().waitFor(); // SIGKILL: nothing is stopped on the way out
+        assertTrue(Files.exists(Path.of("/proc/" + pid)), "the container kept running without its daemon");
+        Thread.sleep(3000); // "ends" and "comes-back" exit while no daemon is there
+        daemon = BerthDaemon.start(daemon.distribution, daemon.root);
+
+        JsonNode keeps = inspect("keeps").get("State");
+        assertEquals("running", keeps.get("Status").asText());
+        assertEquals(pid, keeps.get("Pid").asLong(), "the same process, re-adopted");
+        JsonNode ends = inspect("ends").get("State");
+        assertEquals("exited", ends.get("Status").asText());
+        assertEquals(5, ends.get("ExitCode").asInt(), "the exit that happened meanwhile is recorded");
+        Await.until("comes-back to be restarted by its policy", () -> quiet(() -> inspect("comes-back")),
+                c -> c != null && c.get("RestartCount").asInt() >= 1, daemon::logText);
+
+        shell("berth:stop -t 1 keeps");
+        assertEquals(137, inspect("keeps").get("State").get("ExitCode").asInt());
+    }
+
+    @Test
+    void namedVolumesKeepDataAndAreCopiedUpFromTheImage() throws Exception {
+        shell("berth:volume-create data");
+        assertEquals("from the image\n", shell("berth:run --rm -v data:/data itest/busybox:1 cat /data/seed")
+                .stdout(), "a new empty volume gets the image's content at its mount point");
+        shell("berth:run --rm -v data:/data itest/busybox:1 sh -c 'echo kept > /data/mine'");
+        assertEquals("kept\n", shell("berth:run --rm -v data:/data itest/busybox:1 cat /data/mine").stdout());
+        shell("berth:create --name user -v data:/data itest/busybox:1 true");
+        Commands.Result refused = daemon.shell("berth:volume-rm data");
+        assertNotEquals(0, refused.exitCode());
+        assertTrue(refused.stderr().contains("volume is in use"), refused::toString);
+        shell("berth:rm user");
+        shell("berth:volume-rm data");
+    }
+
+    @Test
+    void badInputIsRefusedWithAReasonAndCreatesNothing() throws Exception {
+        Commands.Result unknownImage = daemon.shell("berth:run --rm itest/none:1 true");
+        assertNotEquals(0, unknownImage.exitCode());
+        assertTrue(unknownImage.stderr().contains("No such image"), unknownImage::toString);
+        Commands.Result badMemory = daemon.shell("berth:run -m lots itest/busybox:1 true");
+        assertTrue(badMemory.stderr().contains("invalid size"), badMemory::toString);
+        Commands.Result unknownFlag = daemon.shell("berth:run --bogus itest/busybox:1 true");
+        assertTrue(unknownFlag.stderr().contains("--bogus"), unknownFlag::toString);
+        assertEquals("", shell("berth:ps -aq").stdout());
+    }
+
+    private interface Probe<T> {
+        T get() throws Exception;
+    }
+
+    private static <T> T quiet(Probe<T> probe) {
+        try {
+            return probe.get();
+        } catch (Exception | AssertionError e) {
+            return null;
+        }
+    }
+}
