@@ -150,6 +150,32 @@ class ContainerShellIT {
     }
 
     @Test
+    void updatingTheRuntimeContainersAndStorageBundlesLeavesContainersRunning() throws Exception {
+        shell("berth:run -d --name survivor itest/busybox:1 sh -c 'while true; do echo tick; sleep 0.2; done'");
+        long pid = inspect("survivor").get("State").get("Pid").asLong();
+        String bundles = shell("lb -s").stdout();
+        for (String name : java.util.List.of("io.berth.runtime-oci", "io.berth.containers",
+                "io.berth.storage-overlayfs", "io.berth.storage-vfs")) {
+            java.util.regex.Matcher line = java.util.regex.Pattern.compile("(?m)^\\s*(\\d+)\\|.*\\|"
+                    + java.util.regex.Pattern.quote(name) + " ").matcher(bundles);
+            assertTrue(line.find(), name + " in\n" + bundles);
+            shell("update " + line.group(1));
+            JsonNode state = Await.until("the container to be managed again after updating " + name,
+                    () -> quiet(() -> inspect("survivor")), c -> c != null, daemon::logText).get("State");
+            assertEquals("running", state.get("Status").asText(), name);
+            assertEquals(pid, state.get("Pid").asLong(), "the same process after updating " + name);
+        }
+        assertEquals("still here\n", shell("berth:exec survivor echo still here").stdout(),
+                "the new runtime instance works inside the old container");
+        String before = shell("berth:logs survivor").stdout();
+        Await.until("more output after the updates", () -> quiet(() -> shell("berth:logs survivor").stdout()),
+                after -> after != null && after.length() > before.length(), daemon::logText);
+        shell("berth:stop -t 1 survivor");
+        assertEquals("exited", inspect("survivor").get("State").get("Status").asText());
+        assertFalse(Files.exists(Path.of("/proc/" + pid)));
+    }
+
+    @Test
     void namedVolumesKeepDataAndAreCopiedUpFromTheImage() throws Exception {
         shell("berth:volume-create data");
         assertEquals("from the image\n", shell("berth:run --rm -v data:/data itest/busybox:1 cat /data/seed")
