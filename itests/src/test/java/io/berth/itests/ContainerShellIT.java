@@ -100,6 +100,26 @@ class ContainerShellIT {
     }
 
     @Test
+    void eachContainerRunsWithTheRuntimeItAsksFor() throws Exception {
+        for (String runtime : java.util.List.of("runc", "crun")) {
+            String name = "with-" + runtime;
+            shell("berth:create --name " + name + " --runtime " + runtime + " itest/busybox:1 sh -c 'echo ran; sleep 30'");
+            assertEquals(runtime, inspect(name).get("HostConfig").get("Runtime").asText());
+            shell("berth:start " + name);
+            Await.until(name + " to print", () -> quiet(() -> shell("berth:logs " + name).stdout()), "ran\n"::equals,
+                    daemon::logText);
+            assertTrue(Files.isDirectory(daemon.root.resolve("data/runtime/" + runtime + "/"
+                    + inspect(name).get("Id").asText())), "the container is " + runtime + "'s");
+            shell("berth:rm -f " + name);
+        }
+        assertEquals("runc", inspect(shell("berth:create itest/busybox:1 true").stdout().strip())
+                .get("HostConfig").get("Runtime").asText(), "runc is the default on this cgroup v1 hybrid host");
+        Commands.Result unknown = daemon.shell("berth:run --rm --runtime nope itest/busybox:1 true");
+        assertNotEquals(0, unknown.exitCode());
+        assertTrue(unknown.stderr().contains("unknown or invalid runtime name: nope"), unknown::toString);
+    }
+
+    @Test
     void aDetachedContainerRunsIsListedLogsStopsAndIsRemoved() throws Exception {
         String id = shell("berth:run -d --name web itest/busybox:1 sh -c 'echo started; exec sleep 1000'")
                 .stdout().strip();

@@ -199,10 +199,15 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         if (merged.config().stopSignal() != null && !merged.config().stopSignal().isEmpty()) {
             Signals.parse(merged.config().stopSignal());
         }
-        String runtime = runtimes.defaultName();
+        String runtime = hostConfig.runtime() == null || hostConfig.runtime().isBlank() ? runtimes.defaultName()
+                : hostConfig.runtime();
         if (runtimes.byName(runtime) == null) {
+            if (hostConfig.runtime() != null && !hostConfig.runtime().isBlank()) {
+                throw new IllegalArgumentException("unknown or invalid runtime name: " + runtime);
+            }
             throw new IOException("container runtime " + runtime + " is not available");
         }
+        hostConfig = withRuntime(hostConfig, runtime); // inspect shows the runtime that runs it, as Docker does
         String id = HexFormat.of().formatHex(randomBytes(32));
         ContainerConfig effective = withHostname(merged.config(), id.substring(0, 12));
         String containerName = reserveName(wanted);
@@ -626,6 +631,13 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         } finally {
             layers.unmountReadWrite(m.id());
         }
+    }
+
+    private static HostConfig withRuntime(HostConfig h, String runtime) {
+        return new HostConfig(h.binds(), h.networkMode(), h.portBindings(), h.restartPolicy(), h.autoRemove(),
+                h.mounts(), h.capAdd(), h.capDrop(), h.dns(), h.dnsOptions(), h.dnsSearch(), h.extraHosts(),
+                h.privileged(), h.publishAllPorts(), h.readonlyRootfs(), h.securityOpt(), h.tmpfs(), h.shmSize(),
+                h.sysctls(), h.memory(), h.memorySwap(), h.nanoCpus(), h.cpuShares(), h.pidsLimit(), runtime);
     }
 
     // ---------------------------------------------------------------- volumes
@@ -1098,7 +1110,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
 
     static HostConfig defaultHostConfig() {
         return new HostConfig(null, "default", null, new HostConfig.RestartPolicy("no", 0), false, null, null,
-                null, null, null, null, null, false, false, false, null, null, 0, null, 0, 0, 0, 0, null);
+                null, null, null, null, null, false, false, false, null, null, 0, null, 0, 0, 0, 0, null, null);
     }
 
     private static byte[] randomBytes(int count) {

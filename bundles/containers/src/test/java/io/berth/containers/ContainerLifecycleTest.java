@@ -133,7 +133,7 @@ class ContainerLifecycleTest {
 
     static HostConfig restart(String policy, int max, boolean autoRemove) {
         return new HostConfig(null, null, null, new HostConfig.RestartPolicy(policy, max), autoRemove, null, null,
-                null, null, null, null, null, false, false, false, null, null, 0, null, 0, 0, 0, 0, null);
+                null, null, null, null, null, false, false, false, null, null, 0, null, 0, 0, 0, 0, null, null);
     }
 
     /** Starts a shell script that prints {@code ready} once its traps are set, and waits for that. */
@@ -526,7 +526,7 @@ class ContainerLifecycleTest {
 
     static HostConfig binds(String... binds) {
         return new HostConfig(List.of(binds), null, null, null, false, null, null, null, null, null, null, null,
-                false, false, false, null, null, 0, null, 0, 0, 0, 0, null);
+                false, false, false, null, null, 0, null, 0, 0, 0, 0, null, null);
     }
 
     private String runToEnd(String name, HostConfig host, String script) throws Exception {

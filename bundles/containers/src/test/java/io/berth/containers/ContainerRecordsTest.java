@@ -123,7 +123,7 @@ class ContainerRecordsTest {
 
     static HostConfig host(long memory, String restartPolicy, boolean autoRemove) {
         return new HostConfig(null, null, null, new HostConfig.RestartPolicy(restartPolicy, 0), autoRemove, null,
-                null, null, null, null, null, null, false, false, false, null, null, 0, null, memory, 0, 0, 0, null);
+                null, null, null, null, null, null, false, false, false, null, null, 0, null, memory, 0, 0, 0, null, null);
     }
 
     @Test

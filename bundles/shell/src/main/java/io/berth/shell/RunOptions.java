@@ -105,6 +105,8 @@ public class RunOptions {
     String stopSignal;
     @Option(names = "--stop-timeout", description = "seconds to wait for it to stop before killing it")
     Integer stopTimeout;
+    @Option(names = "--runtime", description = "the container runtime (runc, crun or one from daemon.json)")
+    String runtime;
     @Option(names = "--detach-keys", description = "key sequence that detaches from the container")
     String detachKeys;
     @Parameters(index = "0", paramLabel = "IMAGE", description = "the image")
@@ -211,6 +213,7 @@ public class RunOptions {
             host.set("Sysctls", keyValues(sysctls, "--sysctl"));
         }
         host.put("NetworkMode", network == null ? "default" : network);
+        putIfSet(host, "Runtime", runtime);
         if (memory != null) {
             host.put("Memory", ByteSizes.parse(memory, "-m, --memory"));
         }

@@ -45,7 +45,7 @@ class MountPlannerTest {
 
     private static HostConfig host(List<String> binds, List<MountRequest> mounts, Map<String, String> tmpfs) {
         return new HostConfig(binds, null, null, null, false, mounts, null, null, null, null, null, null, false,
-                false, false, null, tmpfs, 0, null, 0, 0, 0, 0, null);
+                false, false, null, tmpfs, 0, null, 0, 0, 0, 0, null, null);
     }
 
     private static HostConfig binds(String... binds) {

@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * How a container runs on this host, shaped and named as the Docker Engine API's {@code HostConfig}. Sizes are
- * bytes, 0 means unlimited or the default; null lists and maps mean none.
+ * bytes, 0 means unlimited or the default; null lists and maps mean none. {@code Runtime} names the container
+ * runtime ({@code --runtime}); null gives the default one, and inspect shows the one used.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -36,7 +37,8 @@ public record HostConfig(
         @JsonProperty("MemorySwap") long memorySwap,
         @JsonProperty("NanoCpus") long nanoCpus,
         @JsonProperty("CpuShares") long cpuShares,
-        @JsonProperty("PidsLimit") Long pidsLimit) {
+        @JsonProperty("PidsLimit") Long pidsLimit,
+        @JsonProperty("Runtime") String runtime) {
 
     /** A published port: {@code -p [HostIp:]HostPort:containerPort}. */
     @JsonIgnoreProperties(ignoreUnknown = true)
