@@ -147,6 +147,11 @@ class ContainerShellIT {
     @Test
     void runningContainersOutliveAKilledDaemonAndAreReadoptedWithTheirExits() throws Exception {
         shell("berth:run -d --name keeps itest/busybox:1 sleep 1000");
+        java.util.Map<String, Long> others = new java.util.TreeMap<>();
+        for (int i = 1; i <= 4; i++) {
+            shell("berth:run -d --name keeps" + i + " itest/busybox:1 sleep 1000");
+            others.put("keeps" + i, inspect("keeps" + i).get("State").get("Pid").asLong());
+        }
         shell("berth:run -d --name ends itest/busybox:1 sh -c 'sleep 2; exit 5'");
         shell("berth:run -d --name comes-back --restart always itest/busybox:1 sh -c 'sleep 2; exit 1'");
         long pid = inspect("keeps").get("State").get("Pid").asLong();
@@ -159,6 +164,11 @@ class ContainerShellIT {
         JsonNode keeps = inspect("keeps").get("State");
         assertEquals("running", keeps.get("Status").asText());
         assertEquals(pid, keeps.get("Pid").asLong(), "the same process, re-adopted");
+        for (java.util.Map.Entry<String, Long> other : others.entrySet()) {
+            JsonNode state = inspect(other.getKey()).get("State");
+            assertEquals("running", state.get("Status").asText(), other.getKey());
+            assertEquals(other.getValue().longValue(), state.get("Pid").asLong(), other.getKey() + " re-adopted");
+        }
         JsonNode ends = inspect("ends").get("State");
         assertEquals("exited", ends.get("Status").asText());
         assertEquals(5, ends.get("ExitCode").asInt(), "the exit that happened meanwhile is recorded");
@@ -173,18 +183,26 @@ class ContainerShellIT {
     void updatingTheRuntimeContainersAndStorageBundlesLeavesContainersRunning() throws Exception {
         shell("berth:run -d --name survivor itest/busybox:1 sh -c 'while true; do echo tick; sleep 0.2; done'");
         long pid = inspect("survivor").get("State").get("Pid").asLong();
-        String bundles = shell("lb -s").stdout();
-        for (String name : java.util.List.of("io.berth.runtime-oci", "io.berth.containers",
-                "io.berth.storage-overlayfs", "io.berth.storage-vfs")) {
+        // Newer builds of runtime-oci and containers (another Bundle-Version); the storage drivers updated in place.
+        java.util.Map<String, String> updates = new java.util.LinkedHashMap<>();
+        updates.put("io.berth.runtime-oci", newerBuild("22", "runtime-oci"));
+        updates.put("io.berth.containers", newerBuild("27", "containers"));
+        updates.put("io.berth.storage-overlayfs", "");
+        updates.put("io.berth.storage-vfs", "");
+        for (java.util.Map.Entry<String, String> update : updates.entrySet()) {
+            String name = update.getKey();
             java.util.regex.Matcher line = java.util.regex.Pattern.compile("(?m)^\\s*(\\d+)\\|.*\\|"
-                    + java.util.regex.Pattern.quote(name) + " ").matcher(bundles);
-            assertTrue(line.find(), name + " in\n" + bundles);
-            shell("update " + line.group(1));
+                    + java.util.regex.Pattern.quote(name) + " ").matcher(shell("lb -s").stdout());
+            assertTrue(line.find(), name);
+            shell("update " + line.group(1) + (update.getValue().isEmpty() ? "" : " " + update.getValue()));
             JsonNode state = Await.until("the container to be managed again after updating " + name,
                     () -> quiet(() -> inspect("survivor")), c -> c != null, daemon::logText).get("State");
             assertEquals("running", state.get("Status").asText(), name);
             assertEquals(pid, state.get("Pid").asLong(), "the same process after updating " + name);
         }
+        String bundles = shell("lb -s").stdout();
+        assertTrue(bundles.contains("io.berth.runtime-oci (0.1.1)") && bundles.contains("io.berth.containers (0.1.1)"),
+                bundles);
         assertEquals("still here\n", shell("berth:exec survivor echo still here").stdout(),
                 "the new runtime instance works inside the old container");
         String before = shell("berth:logs survivor").stdout();
@@ -193,6 +211,17 @@ class ContainerShellIT {
         shell("berth:stop -t 1 survivor");
         assertEquals("exited", inspect("survivor").get("State").get("Status").asText());
         assertFalse(Files.exists(Path.of("/proc/" + pid)));
+    }
+
+    /** A copy of the distribution's bundle with Bundle-Version 0.1.1, as a file: URL for Felix's update. */
+    private String newerBuild(String level, String artifact) throws Exception {
+        Path jar;
+        try (var jars = Files.list(daemon.distribution.resolve("system/" + level))) {
+            jar = jars.filter(p -> p.getFileName().toString().startsWith(artifact + "-")).findFirst().orElseThrow();
+        }
+        Path newer = dir.resolve(artifact + "-0.1.1.jar");
+        TestBundles.withVersion(jar, newer, "0.1.1");
+        return newer.toUri().toString();
     }
 
     @Test
@@ -211,6 +240,42 @@ class ContainerShellIT {
     }
 
     @Test
+    void isolationAsSeenFromInside() throws Exception {
+        String hostname = shell("berth:run --rm --name iso itest/busybox:1 sh -c 'hostname; ps -o pid | wc -l'")
+                .stdout();
+        String[] lines = hostname.split("\n");
+        assertTrue(lines[0].matches("[0-9a-f]{12}"), "the hostname is the container's: " + lines[0]);
+        assertTrue(Integer.parseInt(lines[1].strip()) <= 4, "only the container's processes are visible: " + hostname);
+        Commands.Result mount = daemon.shell("berth:run --rm itest/busybox:1 mount -t tmpfs none /mnt");
+        assertNotEquals(0, mount.exitCode(), "mount is denied: " + mount);
+        assertEquals("00000000a80425fb\n", shell("berth:run --rm itest/busybox:1 sh -c "
+                + "'grep CapEff /proc/self/status | cut -f2'").stdout(), "Docker's default capabilities");
+        Commands.Result readOnly = daemon.shell("berth:run --rm --read-only itest/busybox:1 touch /x");
+        assertNotEquals(0, readOnly.exitCode());
+        assertTrue(readOnly.stderr().contains("Read-only file system"), readOnly::toString);
+        Commands.Result pids = daemon.shell("berth:run --rm --pids-limit 10 itest/busybox:1 sh -c "
+                + "'for i in $(seq 1 20); do sleep 5 & done; wait'");
+        assertTrue(pids.stderr().contains("can't fork") || pids.stderr().contains("Resource temporarily unavailable"),
+                "the pids limit holds: " + pids);
+        shell("berth:run -d --name hog -m 8m --memory-swap 8m itest/busybox:1 sh -c "
+                + "'x=a; while true; do x=$x$x; done'");
+        assertEquals("137\n", shell("berth:wait hog").stdout());
+        assertTrue(inspect("hog").get("State").get("OOMKilled").asBoolean(), "OOM reported in inspect");
+    }
+
+    @Test
+    void bindMountsSeeHostFilesAndLogsFollowToTheEnd() throws Exception {
+        Path host = Files.createDirectories(dir.resolve("host-dir"));
+        Files.writeString(host.resolve("from-host"), "host file\n");
+        assertEquals("host file\n", shell("berth:run --rm -v " + host + ":/srv:ro itest/busybox:1 cat /srv/from-host")
+                .stdout());
+        shell("berth:run --rm -v " + host + ":/srv itest/busybox:1 sh -c 'echo back > /srv/from-container'");
+        assertEquals("back\n", Files.readString(host.resolve("from-container")));
+        shell("berth:run -d --name counter itest/busybox:1 sh -c 'for i in 1 2 3; do echo $i; sleep 0.3; done'");
+        assertEquals("1\n2\n3\n", shell("berth:logs -f counter").stdout(), "logs -f ends when the container does");
+    }
+
+    @Test
     void badInputIsRefusedWithAReasonAndCreatesNothing() throws Exception {
         Commands.Result unknownImage = daemon.shell("berth:run --rm itest/none:1 true");
         assertNotEquals(0, unknownImage.exitCode());
@@ -219,6 +284,12 @@ class ContainerShellIT {
         assertTrue(badMemory.stderr().contains("invalid size"), badMemory::toString);
         Commands.Result unknownFlag = daemon.shell("berth:run --bogus itest/busybox:1 true");
         assertTrue(unknownFlag.stderr().contains("--bogus"), unknownFlag::toString);
+        Commands.Result badUser = daemon.shell("berth:run -u nosuchuser itest/busybox:1 true");
+        assertNotEquals(0, badUser.exitCode());
+        assertTrue(badUser.stderr().contains("nosuchuser"), badUser::toString);
+        Commands.Result missing = daemon.shell("berth:run itest/busybox:1 /no/such/command");
+        assertEquals(127, missing.exitCode(), missing::toString);
+        assertTrue(missing.stderr().contains("/no/such/command"), missing::toString);
         assertEquals("", shell("berth:ps -aq").stdout());
     }
 

@@ -71,7 +71,7 @@ final class ContainerCli {
         }
         Container created = containers.create(options.name, options.config(), host);
         if (options.detach) {
-            containers.start(created.id());
+            startOrRemove(created);
             System.out.println(created.id());
             return;
         }
@@ -80,7 +80,7 @@ final class ContainerCli {
         int code;
         try {
             var exit = containers.wait(created.id(), WaitCondition.NEXT_EXIT);
-            containers.start(created.id());
+            startOrRemove(created);
             try (LogReader log = containers.logs(created.id(), new LogOptions(true, true, true, -1, null, null))) {
                 for (LogReader.Entry entry = log.next(); entry != null; entry = log.next()) {
                     PrintStream out = entry.stream() == Attachment.STDERR ? System.err : System.out;
@@ -96,6 +96,22 @@ final class ContainerCli {
         }
         if (code != 0) {
             throw new ExitStatus(code);
+        }
+    }
+
+    /**
+     * Starts a container {@code run} just created; if it cannot start (a bad user, a missing command), removes it
+     * again, so a refused run leaves nothing, and ends with docker run's status: 127 for a command that is not
+     * found, 126 for one that cannot be run, 125 otherwise.
+     */
+    private void startOrRemove(Container created) throws IOException {
+        try {
+            containers.start(created.id());
+        } catch (IOException | RuntimeException e) {
+            int code = containers.inspect(created.id()).state().exitCode();
+            containers.remove(created.id(), true, true);
+            System.err.println(e.getMessage());
+            throw new ExitStatus(code == 126 || code == 127 ? code : 125);
         }
     }
 
