@@ -1,15 +1,14 @@
 package io.berth.containers.files;
 
+import io.berth.storage.archive.LayerTar;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +102,7 @@ final class TreeTar {
         }
         tar.closeArchiveEntry();
         if (type == GoFileMode.S_IFDIR) {
-            for (String child : sortedNames(host)) {
+            for (String child : LayerTar.sortedNames(host)) {
                 String childPath = containerPath.equals("/") ? "/" + child : containerPath + "/" + child;
                 add(locate.apply(childPath), childPath, name + "/" + child);
             }
@@ -124,17 +123,6 @@ final class TreeTar {
                 throw new IOException(file + " shrank while it was copied (" + copied + " of " + size + " bytes)");
             }
         }
-    }
-
-    private static List<String> sortedNames(Path dir) throws IOException {
-        List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            for (Path child : stream) {
-                names.add(child.getFileName().toString());
-            }
-        }
-        names.sort(null);
-        return names;
     }
 
     /** Passes at most {@code limit} bytes on: a file that grew while it was copied is cut at its listed size. */

@@ -93,7 +93,7 @@ public final class LayerTar {
     }
 
     /** The names in a directory (not following links; dir is known to be a directory), sorted. */
-    static List<String> sortedNames(Path dir) throws IOException {
+    public static List<String> sortedNames(Path dir) throws IOException {
         List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
             for (Path child : stream) {
