@@ -17,7 +17,14 @@ final class ShellCommands {
 
     /** Registers every subcommand of {@code commands} under its own name in scope berth. */
     static void register(DashedCommands registry, Object commands) {
-        for (String name : new CommandLine(commands).getSubcommands().keySet()) {
+        // The names straight from the annotations: building picocli's model of every command at start-up costs
+        // the daemon's start time; it is built when a command runs.
+        for (java.lang.reflect.Method method : commands.getClass().getDeclaredMethods()) {
+            CommandLine.Command command = method.getAnnotation(CommandLine.Command.class);
+            if (command == null) {
+                continue;
+            }
+            String name = command.name();
             registry.register(name, arguments -> {
                 run(commands, name, arguments);
                 return null;
