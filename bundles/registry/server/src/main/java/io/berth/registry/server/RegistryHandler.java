@@ -321,16 +321,19 @@ final class RegistryHandler extends Handler.Abstract {
                 sendBytes(method, response, callback, 200, manifest.mediaType(), manifest.content());
             }
             case "PUT" -> {
-                long declared = request.getLength();
-                if (declared > RegistryStorage.MAX_MANIFEST_BYTES) {
-                    throw new RegistryException(ErrorCode.SIZE_INVALID, "manifest too large", null);
-                }
                 byte[] content;
                 try (InputStream body = Content.Source.asInputStream(request)) {
                     content = body.readNBytes(RegistryStorage.MAX_MANIFEST_BYTES + 1);
-                }
-                if (content.length > RegistryStorage.MAX_MANIFEST_BYTES) {
-                    throw new RegistryException(ErrorCode.SIZE_INVALID, "manifest too large", null);
+                    if (content.length > RegistryStorage.MAX_MANIFEST_BYTES) {
+                        // Read the rest (up to three times the limit) before answering: a client still sending its
+                        // body would otherwise see the connection reset instead of the error.
+                        byte[] sink = new byte[1 << 16];
+                        long left = 3L * RegistryStorage.MAX_MANIFEST_BYTES;
+                        for (int n; left > 0 && (n = body.read(sink, 0, (int) Math.min(sink.length, left))) > 0; ) {
+                            left -= n;
+                        }
+                        throw new RegistryException(ErrorCode.SIZE_INVALID, "manifest too large", null);
+                    }
                 }
                 String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
                 if (contentType != null) {
