@@ -1,19 +1,18 @@
 package io.berth.containers.files;
 
+import static io.berth.storage.archive.FileStat.S_IFBLK;
+import static io.berth.storage.archive.FileStat.S_IFCHR;
+import static io.berth.storage.archive.FileStat.S_IFDIR;
+import static io.berth.storage.archive.FileStat.S_IFIFO;
+import static io.berth.storage.archive.FileStat.S_IFLNK;
+import static io.berth.storage.archive.FileStat.S_IFMT;
+import static io.berth.storage.archive.FileStat.S_IFSOCK;
+
 /**
  * Go's {@code os.FileMode} bits, which Docker sends for a path's mode ({@code X-Docker-Container-Path-Stat}), made
  * from a Unix {@code st_mode}.
  */
 final class GoFileMode {
-
-    static final int S_IFMT = 0170000;
-    static final int S_IFSOCK = 0140000;
-    static final int S_IFLNK = 0120000;
-    static final int S_IFREG = 0100000;
-    static final int S_IFBLK = 0060000;
-    static final int S_IFDIR = 0040000;
-    static final int S_IFCHR = 0020000;
-    static final int S_IFIFO = 0010000;
 
     static final long MODE_DIR = 1L << 31;
     static final long MODE_SYMLINK = 1L << 27;

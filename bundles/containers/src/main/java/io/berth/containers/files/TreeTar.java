@@ -1,5 +1,6 @@
 package io.berth.containers.files;
 
+import io.berth.storage.archive.FileStat;
 import io.berth.storage.archive.LayerTar;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -56,52 +57,46 @@ final class TreeTar {
     }
 
     private void add(Path host, String containerPath, String name) throws IOException {
-        Map<String, Object> stat;
-        try {
-            stat = Files.readAttributes(host, "unix:mode,uid,gid,size,lastModifiedTime,dev,ino,nlink,rdev",
-                    LinkOption.NOFOLLOW_LINKS);
-        } catch (java.nio.file.NoSuchFileException e) {
+        FileStat stat = FileStat.lstat(host);
+        if (stat == null) {
             return; // removed while we walked
         }
-        int mode = (Integer) stat.get("mode");
-        int type = mode & GoFileMode.S_IFMT;
+        int type = stat.type();
         TarArchiveEntry entry;
-        if (type == GoFileMode.S_IFDIR) {
+        if (type == FileStat.S_IFDIR) {
             entry = entry(name + "/", TarConstants.LF_DIR);
-        } else if (type == GoFileMode.S_IFLNK) {
+        } else if (type == FileStat.S_IFLNK) {
             entry = entry(name, TarConstants.LF_SYMLINK);
             entry.setLinkName(Files.readSymbolicLink(host).toString());
-        } else if (type == GoFileMode.S_IFSOCK) {
+        } else if (type == FileStat.S_IFSOCK) {
             return;
         } else {
-            String first = (Integer) stat.get("nlink") > 1
-                    ? inodes.putIfAbsent(List.of((Long) stat.get("dev"), (Long) stat.get("ino")), name) : null;
+            String first = stat.nlink() > 1 ? inodes.putIfAbsent(List.of(stat.dev(), stat.ino()), name) : null;
             if (first != null) {
                 entry = entry(name, TarConstants.LF_LINK);
                 entry.setLinkName(first);
-            } else if (type == GoFileMode.S_IFREG) {
+            } else if (type == FileStat.S_IFREG) {
                 entry = entry(name, TarConstants.LF_NORMAL);
-                entry.setSize((Long) stat.get("size"));
-            } else if (type == GoFileMode.S_IFIFO) {
+                entry.setSize(stat.size());
+            } else if (type == FileStat.S_IFIFO) {
                 entry = entry(name, TarConstants.LF_FIFO);
             } else {
-                entry = entry(name, type == GoFileMode.S_IFCHR ? TarConstants.LF_CHR : TarConstants.LF_BLK);
-                long rdev = (Long) stat.get("rdev");
-                entry.setDevMajor((int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL)));
-                entry.setDevMinor((int) ((rdev & 0xff) | ((rdev >>> 12) & ~0xffL)));
+                entry = entry(name, type == FileStat.S_IFCHR ? TarConstants.LF_CHR : TarConstants.LF_BLK);
+                entry.setDevMajor((int) stat.major());
+                entry.setDevMinor((int) stat.minor());
             }
         }
-        entry.setMode(mode & 07777);
-        entry.setUserId(((Integer) stat.get("uid")) & 0xffffffffL);
-        entry.setGroupId(((Integer) stat.get("gid")) & 0xffffffffL);
+        entry.setMode(stat.mode());
+        entry.setUserId(stat.uid());
+        entry.setGroupId(stat.gid());
         // Whole seconds, as Go's tar writer (Docker's) sends them; sub-second times would cost a PAX header each.
-        entry.setModTime(FileTime.from(((FileTime) stat.get("lastModifiedTime")).to(TimeUnit.SECONDS), TimeUnit.SECONDS));
+        entry.setModTime(FileTime.from(stat.mtime().to(TimeUnit.SECONDS), TimeUnit.SECONDS));
         tar.putArchiveEntry(entry);
         if (entry.getLinkFlag() == TarConstants.LF_NORMAL) {
             copyContent(host, entry.getSize());
         }
         tar.closeArchiveEntry();
-        if (type == GoFileMode.S_IFDIR) {
+        if (type == FileStat.S_IFDIR) {
             for (String child : LayerTar.sortedNames(host)) {
                 String childPath = containerPath.equals("/") ? "/" + child : containerPath + "/" + child;
                 add(locate.apply(childPath), childPath, name + "/" + child);

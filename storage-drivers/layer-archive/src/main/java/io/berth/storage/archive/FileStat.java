@@ -9,22 +9,22 @@ import java.nio.file.attribute.FileTime;
 import java.util.Map;
 
 /** What lstat(2) says about a path; never follows a symbolic link. */
-record FileStat(int type, int mode, long uid, long gid, long size, FileTime mtime,
+public record FileStat(int type, int mode, long uid, long gid, long size, FileTime mtime,
         long dev, long ino, int nlink, long rdev) {
 
-    static final int S_IFMT = 0170000;
-    static final int S_IFSOCK = 0140000;
-    static final int S_IFLNK = 0120000;
-    static final int S_IFREG = 0100000;
-    static final int S_IFBLK = 0060000;
-    static final int S_IFDIR = 0040000;
-    static final int S_IFCHR = 0020000;
-    static final int S_IFIFO = 0010000;
+    public static final int S_IFMT = 0170000;
+    public static final int S_IFSOCK = 0140000;
+    public static final int S_IFLNK = 0120000;
+    public static final int S_IFREG = 0100000;
+    public static final int S_IFBLK = 0060000;
+    public static final int S_IFDIR = 0040000;
+    public static final int S_IFCHR = 0020000;
+    public static final int S_IFIFO = 0010000;
 
     private static final String ATTRIBUTES = "unix:mode,uid,gid,size,lastModifiedTime,dev,ino,nlink,rdev";
 
     /** The path's status, or {@code null} if nothing is there. */
-    static FileStat lstat(Path path) throws IOException {
+    public static FileStat lstat(Path path) throws IOException {
         Map<String, Object> attributes;
         try {
             attributes = Files.readAttributes(path, ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
@@ -43,19 +43,19 @@ record FileStat(int type, int mode, long uid, long gid, long size, FileTime mtim
                 (Long) attributes.get("rdev"));
     }
 
-    boolean isDirectory() {
+    public boolean isDirectory() {
         return type == S_IFDIR;
     }
 
-    boolean isRegularFile() {
+    public boolean isRegularFile() {
         return type == S_IFREG;
     }
 
-    boolean isSymbolicLink() {
+    public boolean isSymbolicLink() {
         return type == S_IFLNK;
     }
 
-    boolean isDevice() {
+    public boolean isDevice() {
         return type == S_IFCHR || type == S_IFBLK;
     }
 
@@ -65,12 +65,12 @@ record FileStat(int type, int mode, long uid, long gid, long size, FileTime mtim
     }
 
     /** Linux's major(3) of {@link #rdev}. */
-    long major() {
+    public long major() {
         return ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
     }
 
     /** Linux's minor(3) of {@link #rdev}. */
-    long minor() {
+    public long minor() {
         return (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
     }
 }
