@@ -287,14 +287,20 @@ public final class FileLayerStore implements LayerStore {
         String cacheId = newCacheId();
         Path unfinished = root.resolve(UNFINISHED + cacheId);
         DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
+        boolean parentHeld = false;
         try {
             driver.createReadWrite(cacheId, parent == null ? null : parent.cacheId());
+            // The reference first: a crash before the record only leaks a reference, never frees a used layer.
             if (parent != null) {
                 write(parent.withReferences(parent.references() + 1));
+                parentHeld = true;
             }
             DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(
                     new ReadWriteLayer(containerId, parentChainId, driverName, cacheId)));
         } catch (IOException | RuntimeException e) {
+            if (parentHeld) {
+                write(parent); // the count it had: no read-write layer holds it
+            }
             removeQuietly(driver, cacheId);
             throw e;
         } finally {
