@@ -599,10 +599,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             }
         }
         try (InputStream diff = layers.diff(m.id())) {
-            List<String> command = new ArrayList<>();
-            command.add(c.path());
-            command.addAll(c.args());
-            Image image = images.commit(c.image(), diff, c.config(), request, c.id(), String.join(" ", command));
+            Image image = images.commit(c.image(), diff, c.config(), request, c.id(), String.join(" ", command(c)));
             publish("commit", m.stored, Map.of());
             return image;
         } finally {
@@ -655,12 +652,30 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
 
     /** Plans (and creates) the container's volumes and mounts; new empty volumes get the image's content. */
     private MountPlanner.Plan planMounts(String id, HostConfig host, ContainerConfig config) throws IOException {
+        Set<String> imageVolumes = config.volumes() == null ? Set.of() : config.volumes().keySet();
+        boolean nothingAsked = isEmpty(host.binds()) && isEmpty(host.mounts())
+                && (host.tmpfs() == null || host.tmpfs().isEmpty()) && imageVolumes.isEmpty();
+        if (nothingAsked) {
+            return planner.plan(host, imageVolumes, null); // no volume to fill: the rootfs need not be mounted
+        }
         Path rootfs = layers.mountReadWrite(id);
         try {
-            return planner.plan(host, config.volumes() == null ? List.of() : config.volumes().keySet(), rootfs);
+            return planner.plan(host, imageVolumes, rootfs);
         } finally {
             layers.unmountReadWrite(id);
         }
+    }
+
+    private static boolean isEmpty(List<?> list) {
+        return list == null || list.isEmpty();
+    }
+
+    /** The container's command line: its path and arguments. */
+    private static List<String> command(Container c) {
+        List<String> command = new ArrayList<>();
+        command.add(c.path());
+        command.addAll(c.args());
+        return command;
     }
 
     private void undoQuietly(MountPlanner.Plan plan) {
@@ -711,9 +726,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         Path rootfs = layers.mountReadWrite(id);
         try {
             Container c = stored.container();
-            List<String> command = new ArrayList<>();
-            command.add(c.path());
-            command.addAll(c.args());
+            List<String> command = command(c);
             for (String volume : stored.volumes()) {
                 volumes.mount(volume); // a tmpfs or bind volume is mounted while a container may use it
             }

@@ -79,7 +79,8 @@ public final class MountPlanner {
      * @param host         the host configuration (null: none)
      * @param imageVolumes the image's {@code VOLUME} paths (null: none); each becomes an anonymous volume unless a
      *                     bind, volume or tmpfs is mounted at exactly that path
-     * @param rootfs       the container's mounted root filesystem, whose content fills new empty volumes
+     * @param rootfs       the container's mounted root filesystem, whose content fills new empty volumes (may be
+     *                     null when nothing is asked for: then it is not read)
      * @throws IllegalArgumentException for bad input, with Docker's message; nothing is created then
      */
     public Plan plan(HostConfig host, Collection<String> imageVolumes, Path rootfs) throws IOException {
