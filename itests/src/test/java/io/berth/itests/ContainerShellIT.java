@@ -54,7 +54,7 @@ class ContainerShellIT {
         try {
             if (daemon.process.isAlive()) {
                 daemon.shell("berth:ps -aq --no-trunc").stdout().lines()
-                        .forEach(id -> quietly(() -> daemon.shell("berth:rm -f -v " + id)));
+                        .forEach(id -> quiet(() -> daemon.shell("berth:rm -f -v " + id))); // best effort
             }
         } finally {
             daemon.close();
@@ -75,18 +75,6 @@ class ContainerShellIT {
 
     private JsonNode inspect(String name) throws Exception {
         return JSON.readTree(shell("berth:inspect " + name).stdout()).get(0);
-    }
-
-    private interface Step {
-        void run() throws Exception;
-    }
-
-    private static void quietly(Step step) {
-        try {
-            step.run();
-        } catch (Exception e) {
-            // best effort: the daemon's close stops what is left
-        }
     }
 
     @Test

@@ -81,13 +81,7 @@ final class ContainerCli {
         try {
             var exit = containers.wait(created.id(), WaitCondition.NEXT_EXIT);
             startOrRemove(created);
-            try (LogReader log = containers.logs(created.id(), new LogOptions(true, true, true, -1, null, null))) {
-                for (LogReader.Entry entry = log.next(); entry != null; entry = log.next()) {
-                    PrintStream out = entry.stream() == Attachment.STDERR ? System.err : System.out;
-                    out.write(entry.data());
-                    out.flush();
-                }
-            }
+            printLog(created.id(), new LogOptions(true, true, true, -1, null, null), false);
             code = exit.get();
         } finally {
             if (removeAfterwards) {
@@ -232,16 +226,7 @@ final class ContainerCli {
         Instant now = Instant.now();
         LogOptions options = new LogOptions(true, true, follow, lines, time(since, now, "--since"),
                 time(until, now, "--until"));
-        try (LogReader reader = containers.logs(name, options)) {
-            for (LogReader.Entry entry = reader.next(); entry != null; entry = reader.next()) {
-                PrintStream out = entry.stream() == 2 ? System.err : System.out;
-                if (timestamps) {
-                    out.print(entry.time().toString() + " ");
-                }
-                out.write(entry.data());
-                out.flush();
-            }
-        }
+        printLog(name, options, timestamps);
     }
 
     @Command(name = "inspect", description = "Show a container's details as JSON")
@@ -377,6 +362,20 @@ final class ContainerCli {
         }
         if (!errors.isEmpty()) {
             throw new IllegalStateException(String.join("\n", errors));
+        }
+    }
+
+    /** Prints a container's log as it comes, stdout to stdout and stderr to stderr. */
+    private void printLog(String name, LogOptions options, boolean timestamps) throws IOException {
+        try (LogReader reader = containers.logs(name, options)) {
+            for (LogReader.Entry entry = reader.next(); entry != null; entry = reader.next()) {
+                PrintStream out = entry.stream() == Attachment.STDERR ? System.err : System.out;
+                if (timestamps) {
+                    out.print(entry.time().toString() + " ");
+                }
+                out.write(entry.data());
+                out.flush();
+            }
         }
     }
 
