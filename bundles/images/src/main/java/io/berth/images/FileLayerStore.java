@@ -1,11 +1,13 @@
 package io.berth.images;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.storage.Change;
 import io.berth.spi.storage.DiffDriver;
 import io.berth.spi.storage.StorageDriver;
+import io.berth.storage.archive.IdShift;
 import io.berth.storage.archive.NaiveDiffDriver;
 import io.berth.storage.support.DiskFiles;
 import java.io.IOException;
@@ -62,14 +64,30 @@ public final class FileLayerStore implements LayerStore {
         }
     }
 
-    /** What mounts/ID.json holds for a container's read-write layer. */
-    record ReadWriteLayer(String containerId, String parent, String driver, String cacheId) {
+    /**
+     * What mounts/ID.json holds for a container's read-write layer. {@code idMap} and {@code remapped} are set for a
+     * container in a user namespace: its layer is built on the remapped copy of {@code parent}.
+     */
+    record ReadWriteLayer(String containerId, String parent, String driver, String cacheId, IdMap idMap,
+                          String remapped) {
+    }
+
+    /**
+     * What remapped/KEY.json holds: a copy of layer {@code parent} whose files belong to the host ids {@code idMap}
+     * gives their owners, shared by the read-write layers of every container with that parent and map (each holds
+     * one reference). It holds one reference on {@code parent}.
+     */
+    record RemappedLayer(String key, String parent, IdMap idMap, String driver, String cacheId, int references) {
+        RemappedLayer withReferences(int count) {
+            return new RemappedLayer(key, parent, idMap, driver, cacheId, count);
+        }
     }
 
     private static final Pattern CONTAINER_ID = Pattern.compile("[0-9a-f]{64}");
 
     private final Path root;
     private final Path mounts;
+    private final Path remapped;
     private final StorageDrivers drivers;
     private final Supplier<Optional<String>> configuredDriver;
     private volatile String runtimeDriver;
@@ -83,6 +101,7 @@ public final class FileLayerStore implements LayerStore {
             throws IOException {
         this.root = Files.createDirectories(root);
         this.mounts = Files.createDirectories(root.resolve("mounts"));
+        this.remapped = Files.createDirectories(root.resolve("remapped"));
         this.drivers = drivers;
         this.configuredDriver = configuredDriver;
         removeUnfinished();
@@ -151,6 +170,7 @@ public final class FileLayerStore implements LayerStore {
         // A crash between writing layer.json and removing the note leaves a note for a recorded layer.
         Set<String> recorded = new TreeSet<>();
         stored().forEach(layer -> recorded.add(layer.cacheId()));
+        remappedLayers().forEach(layer -> recorded.add(layer.cacheId()));
         for (Path note : notes) {
             String cacheId = note.getFileName().toString().substring(UNFINISHED.length());
             if (recorded.contains(cacheId)) {
@@ -273,7 +293,8 @@ public final class FileLayerStore implements LayerStore {
     }
 
     @Override
-    public synchronized String createReadWrite(String containerId, String parentChainId) throws IOException {
+    public synchronized String createReadWrite(String containerId, String parentChainId, IdMap idMap)
+            throws IOException {
         Path file = mountFile(containerId);
         if (Files.exists(file)) {
             throw new IllegalStateException("container " + containerId + " has a read-write layer already");
@@ -284,29 +305,122 @@ public final class FileLayerStore implements LayerStore {
         if (driver == null) {
             throw new IOException("storage driver " + driverName + " is not running");
         }
+        // The remapped copy first: it holds its own reference on the parent, so its creation and this layer's
+        // can each be undone on their own.
+        RemappedLayer shifted = idMap == null ? null : holdRemapped(parent, idMap, driver, driverName);
         String cacheId = newCacheId();
         Path unfinished = root.resolve(UNFINISHED + cacheId);
         DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
         boolean parentHeld = false;
         try {
-            driver.createReadWrite(cacheId, parent == null ? null : parent.cacheId());
+            String below = shifted != null ? shifted.cacheId() : parent == null ? null : parent.cacheId();
+            driver.createReadWrite(cacheId, below);
             // The reference first: a crash before the record only leaks a reference, never frees a used layer.
+            if (parent != null && shifted == null) {
+                write(parent.withReferences(parent.references() + 1));
+                parentHeld = true;
+            }
+            DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(new ReadWriteLayer(containerId, parentChainId,
+                    driverName, cacheId, idMap, shifted == null ? null : shifted.key())));
+        } catch (IOException | RuntimeException e) {
+            if (parentHeld) {
+                write(parent); // the count it had: no read-write layer holds it
+            }
+            removeQuietly(driver, cacheId);
+            if (shifted != null) {
+                try {
+                    releaseRemapped(shifted.key());
+                } catch (IOException | RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
+        } finally {
+            Files.deleteIfExists(unfinished);
+        }
+        return driverName;
+    }
+
+    /**
+     * Takes a reference on the remapped copy of {@code parent} for {@code idMap}, making it first if needed: a
+     * read-only layer on the parent whose every file is chowned to its owner's host ids. On overlay that copies
+     * every file up once per image and map, as Docker's userns-remap keeps a copy of each image per map.
+     */
+    private RemappedLayer holdRemapped(StoredLayer parent, IdMap idMap, StorageDriver driver, String driverName)
+            throws IOException {
+        String key = sha256Hex((parent == null ? "" : parent.chainId()) + " " + idMap.key());
+        Path file = remapped.resolve(key + ".json");
+        if (Files.exists(file)) {
+            RemappedLayer existing = JSON.readValue(file.toFile(), RemappedLayer.class);
+            RemappedLayer more = existing.withReferences(existing.references() + 1);
+            DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(more));
+            return more;
+        }
+        String cacheId = newCacheId();
+        Path unfinished = root.resolve(UNFINISHED + cacheId);
+        DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
+        boolean parentHeld = false;
+        try {
+            driver.create(cacheId, parent == null ? null : parent.cacheId());
+            Path tree = driver.get(cacheId);
+            try {
+                IdShift.shiftTree(tree, idMap);
+            } finally {
+                driver.put(cacheId);
+            }
             if (parent != null) {
                 write(parent.withReferences(parent.references() + 1));
                 parentHeld = true;
             }
-            DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(
-                    new ReadWriteLayer(containerId, parentChainId, driverName, cacheId)));
+            RemappedLayer created = new RemappedLayer(key, parent == null ? null : parent.chainId(), idMap,
+                    driverName, cacheId, 1);
+            DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(created));
+            LOG.log(System.Logger.Level.INFO, "made the copy of layer " + (parent == null ? "(empty)" : parent.chainId())
+                    + " for user namespace " + idMap.key());
+            return created;
         } catch (IOException | RuntimeException e) {
             if (parentHeld) {
-                write(parent); // the count it had: no read-write layer holds it
+                write(parent);
             }
             removeQuietly(driver, cacheId);
             throw e;
         } finally {
             Files.deleteIfExists(unfinished);
         }
-        return driverName;
+    }
+
+    /** Drops one reference on a remapped copy; the last removes it and releases its parent. */
+    private void releaseRemapped(String key) throws IOException {
+        Path file = remapped.resolve(key + ".json");
+        RemappedLayer layer = JSON.readValue(file.toFile(), RemappedLayer.class);
+        if (layer.references() > 1) {
+            DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(layer.withReferences(layer.references() - 1)));
+            return;
+        }
+        StorageDriver driver = drivers.byName(layer.driver());
+        if (driver == null) {
+            throw new IOException("remapped layer " + key + " is in storage driver " + layer.driver()
+                    + ", which is not running");
+        }
+        if (driver.exists(layer.cacheId())) {
+            driver.remove(layer.cacheId());
+        }
+        Files.delete(file);
+        if (layer.parent() != null) {
+            release(layer.parent());
+        }
+    }
+
+    private List<RemappedLayer> remappedLayers() throws IOException {
+        List<RemappedLayer> layers = new ArrayList<>();
+        try (Stream<Path> files = Files.list(remapped)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (file.getFileName().toString().endsWith(".json")) {
+                    layers.add(JSON.readValue(file.toFile(), RemappedLayer.class));
+                }
+            }
+        }
+        return layers;
     }
 
     @Override
@@ -329,7 +443,9 @@ public final class FileLayerStore implements LayerStore {
             driver.remove(layer.cacheId());
         }
         Files.delete(mountFile(containerId));
-        if (layer.parent() != null) {
+        if (layer.remapped() != null) {
+            releaseRemapped(layer.remapped());
+        } else if (layer.parent() != null) {
             release(layer.parent());
         }
     }
@@ -343,10 +459,16 @@ public final class FileLayerStore implements LayerStore {
     @Override
     public synchronized InputStream diff(String containerId) throws IOException {
         ReadWriteLayer layer = requireReadWrite(containerId);
-        return driver(layer.driver()).diff(layer.cacheId(), parentCacheId(layer));
+        InputStream diff = driver(layer.driver()).diff(layer.cacheId(), parentCacheId(layer));
+        return layer.idMap() == null ? diff : IdShift.toContainerIds(diff, layer.idMap());
     }
 
+    /** The cache id of what the read-write layer is built on: the remapped copy, the parent, or none. */
     private String parentCacheId(ReadWriteLayer layer) throws IOException {
+        if (layer.remapped() != null) {
+            return JSON.readValue(remapped.resolve(layer.remapped() + ".json").toFile(), RemappedLayer.class)
+                    .cacheId();
+        }
         return layer.parent() == null ? null : require(layer.parent()).cacheId();
     }
 

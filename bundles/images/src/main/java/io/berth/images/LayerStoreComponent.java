@@ -1,6 +1,7 @@
 package io.berth.images;
 
 import io.berth.spi.driver.Driver;
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.kernel.KernelProperties;
@@ -120,8 +121,8 @@ public class LayerStoreComponent implements LayerStore, StorageDrivers {
     }
 
     @Override
-    public String createReadWrite(String containerId, String parentChainId) throws IOException {
-        return store.createReadWrite(containerId, parentChainId);
+    public String createReadWrite(String containerId, String parentChainId, IdMap idMap) throws IOException {
+        return store.createReadWrite(containerId, parentChainId, idMap);
     }
 
     @Override

@@ -6,22 +6,26 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.images.Layer;
 import io.berth.spi.storage.StorageDriver;
 import io.berth.storage.vfs.VfsStorageDriver;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -176,6 +180,94 @@ class FileLayerStoreTest {
         assertEquals(1, store.get(base.chainId()).references(), "removing it releases the parent");
         assertThrows(java.util.NoSuchElementException.class, () -> store.mountReadWrite(container));
         assertThrows(IllegalArgumentException.class, () -> store.createReadWrite("../x", null));
+    }
+
+    @Test
+    void containersInAUserNamespaceShareOneShiftedCopyOfTheirImageAndDiffInTheirOwnIds() throws Exception {
+        IdMap map = new IdMap(List.of(new IdMap.Range(0, 100000, 65536)), List.of(new IdMap.Range(0, 100000, 65536)));
+        Layer base = store.register(new ByteArrayInputStream(tar(Map.of("etc/hello", "hello"))), null);
+        String first = "a".repeat(64);
+        String second = "b".repeat(64);
+        store.createReadWrite(first, base.chainId(), map);
+        store.createReadWrite(second, base.chainId(), map);
+
+        Path rootfs = store.mountReadWrite(first);
+        try {
+            assertEquals(100000, Files.getAttribute(rootfs.resolve("etc/hello"), "unix:uid"), "shifted owner");
+            assertEquals(100000, Files.getAttribute(rootfs.resolve("etc"), "unix:gid"));
+            Path added = Files.writeString(rootfs.resolve("new"), "n");
+            Files.setAttribute(added, "unix:uid", 101000);
+            Files.setAttribute(added, "unix:gid", 100050);
+        } finally {
+            store.unmountReadWrite(first);
+        }
+        assertEquals(2, store.get(base.chainId()).references(), "the one shifted copy holds the image layer once");
+        assertEquals(1, remappedCopies(), "one copy for both containers");
+
+        ByteArrayOutputStream diff = new ByteArrayOutputStream();
+        try (InputStream in = store.diff(first)) {
+            in.transferTo(diff);
+        }
+        Map<String, long[]> owners = owners(diff.toByteArray());
+        assertEquals(Set.of("new"), owners.keySet(), "the shift itself is not a change of the container");
+        assertEquals(List.of(1000L, 50L), List.of(owners.get("new")[0], owners.get("new")[1]));
+
+        store.removeReadWrite(first);
+        assertEquals(1, remappedCopies());
+        store.removeReadWrite(second);
+        assertEquals(0, remappedCopies(), "the last container took the copy along");
+        assertEquals(1, store.get(base.chainId()).references());
+        store.release(base.chainId());
+        assertNull(store.get(base.chainId()));
+        assertEquals(0, Files.list(temp.resolve("vfs/dir")).filter(p -> !p.getFileName().toString().startsWith("."))
+                .count(), "nothing left in the driver");
+    }
+
+    @Test
+    void anImageWithOwnersOutsideTheMapIsRefusedAndLeavesNoCopy() throws Exception {
+        IdMap small = new IdMap(List.of(new IdMap.Range(0, 100000, 10)), List.of(new IdMap.Range(0, 100000, 10)));
+        Layer base = store.register(new ByteArrayInputStream(tar(Map.of("etc/hello", "hello"))), null);
+        String container = "c".repeat(64);
+        Layer foreign = store.register(new ByteArrayInputStream(tarOwnedBy(1000)), base.chainId());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> store.createReadWrite(container, foreign.chainId(), small));
+
+        assertTrue(e.getMessage().contains("container uid 1000 cannot be mapped"), e.getMessage());
+        assertEquals(0, remappedCopies());
+        assertEquals(1, store.get(foreign.chainId()).references(), "no reference kept");
+        assertThrows(java.util.NoSuchElementException.class, () -> store.mountReadWrite(container));
+    }
+
+    private long remappedCopies() throws IOException {
+        try (var files = Files.list(temp.resolve("layers/remapped"))) {
+            return files.count();
+        }
+    }
+
+    private static byte[] tarOwnedBy(int uid) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            TarArchiveEntry entry = new TarArchiveEntry("home/user-file");
+            entry.setSize(1);
+            entry.setUserId(uid);
+            entry.setGroupId(uid);
+            tar.putArchiveEntry(entry);
+            tar.write('u');
+            tar.closeArchiveEntry();
+        }
+        return bytes.toByteArray();
+    }
+
+    private static Map<String, long[]> owners(byte[] tar) throws IOException {
+        Map<String, long[]> owners = new TreeMap<>();
+        try (TarArchiveInputStream in = new TarArchiveInputStream(new ByteArrayInputStream(tar))) {
+            TarArchiveEntry entry;
+            while ((entry = in.getNextEntry()) != null) {
+                owners.put(entry.getName(), new long[] {entry.getLongUserId(), entry.getLongGroupId()});
+            }
+        }
+        return owners;
     }
 
     @Test

@@ -9,7 +9,9 @@ import java.util.Map;
 /**
  * How a container runs on this host, shaped and named as the Docker Engine API's {@code HostConfig}. Sizes are
  * bytes, 0 means unlimited or the default; null lists and maps mean none. {@code Runtime} names the container
- * runtime ({@code --runtime}); null gives the default one, and inspect shows the one used.
+ * runtime ({@code --runtime}); null gives the default one, and inspect shows the one used. {@code UsernsMode}
+ * ({@code --userns}) is empty for the daemon's setting (daemon.json {@code userns-remap}) or {@code host} for the
+ * host's user namespace.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -38,7 +40,20 @@ public record HostConfig(
         @JsonProperty("NanoCpus") long nanoCpus,
         @JsonProperty("CpuShares") long cpuShares,
         @JsonProperty("PidsLimit") Long pidsLimit,
-        @JsonProperty("Runtime") String runtime) {
+        @JsonProperty("Runtime") String runtime,
+        @JsonProperty("UsernsMode") String usernsMode) {
+
+    /** A host config with the daemon's user namespace setting ({@code UsernsMode} empty). */
+    public HostConfig(List<String> binds, String networkMode, Map<String, List<PortBinding>> portBindings,
+                      RestartPolicy restartPolicy, boolean autoRemove, List<MountRequest> mounts, List<String> capAdd,
+                      List<String> capDrop, List<String> dns, List<String> dnsOptions, List<String> dnsSearch,
+                      List<String> extraHosts, boolean privileged, boolean publishAllPorts, boolean readonlyRootfs,
+                      List<String> securityOpt, Map<String, String> tmpfs, long shmSize, Map<String, String> sysctls,
+                      long memory, long memorySwap, long nanoCpus, long cpuShares, Long pidsLimit, String runtime) {
+        this(binds, networkMode, portBindings, restartPolicy, autoRemove, mounts, capAdd, capDrop, dns, dnsOptions,
+                dnsSearch, extraHosts, privileged, publishAllPorts, readonlyRootfs, securityOpt, tmpfs, shmSize,
+                sysctls, memory, memorySwap, nanoCpus, cpuShares, pidsLimit, runtime, null);
+    }
 
     /** A published port: {@code -p [HostIp:]HostPort:containerPort}. */
     @JsonIgnoreProperties(ignoreUnknown = true)

@@ -1,5 +1,6 @@
 package io.berth.spi.images;
 
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.storage.Change;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,7 +62,20 @@ public interface LayerStore {
      * @return the driver that holds it
      * @since 1.2
      */
-    String createReadWrite(String containerId, String parentChainId) throws IOException;
+    default String createReadWrite(String containerId, String parentChainId) throws IOException {
+        return createReadWrite(containerId, parentChainId, null);
+    }
+
+    /**
+     * {@link #createReadWrite(String, String)} for a container in a user namespace: its root filesystem shows the
+     * parent's files owned by the host ids {@code idMap} gives their owners, so the container sees them as the
+     * image has them. The shifted copy of the parent is made once per parent and map and shared by every
+     * container that needs it. {@link #diff} gives the container's changes with their owners shifted back.
+     *
+     * @param idMap null for no user namespace
+     * @since 1.4
+     */
+    String createReadWrite(String containerId, String parentChainId, IdMap idMap) throws IOException;
 
     /**
      * Mounts a container's read-write layer (counted: every mount needs an {@link #unmountReadWrite}) and returns

@@ -1,5 +1,6 @@
 package io.berth.spi.runtime;
 
+import io.berth.spi.idmap.IdMap;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -27,11 +28,22 @@ import java.util.Map;
  * @param dnsOptions       resolver options; empty: the host's when {@code dns} is empty
  * @param sysctls          namespaced sysctls ({@code --sysctl})
  * @param shmSize          size of {@code /dev/shm} in bytes, 0 for Docker's 64 MiB
+ * @param userNamespace    the mappings of a new user namespace, or null for none (the host's users); the
+ *                         rootfs and the mounts must already be owned as the mapping needs
  */
 public record RuntimeSpec(Path rootfs, boolean readOnlyRootfs, Process process, String hostname, String domainname,
                           List<Mount> mounts, Resources resources, String networkNamespace, boolean privileged,
                           String seccomp, List<String> hosts, List<String> dns, List<String> dnsSearch,
-                          List<String> dnsOptions, Map<String, String> sysctls, long shmSize) {
+                          List<String> dnsOptions, Map<String, String> sysctls, long shmSize, IdMap userNamespace) {
+
+    /** A spec without a user namespace. */
+    public RuntimeSpec(Path rootfs, boolean readOnlyRootfs, Process process, String hostname, String domainname,
+                       List<Mount> mounts, Resources resources, String networkNamespace, boolean privileged,
+                       String seccomp, List<String> hosts, List<String> dns, List<String> dnsSearch,
+                       List<String> dnsOptions, Map<String, String> sysctls, long shmSize) {
+        this(rootfs, readOnlyRootfs, process, hostname, domainname, mounts, resources, networkNamespace, privileged,
+                seccomp, hosts, dns, dnsSearch, dnsOptions, sysctls, shmSize, null);
+    }
 
     /**
      * A process to run.
