@@ -74,13 +74,11 @@ public final class FileLayerStore implements LayerStore {
 
     /**
      * What remapped/KEY.json holds: a copy of layer {@code parent} whose files belong to the host ids {@code idMap}
-     * gives their owners, shared by the read-write layers of every container with that parent and map (each holds
-     * one reference). It holds one reference on {@code parent}.
+     * gives their owners, made for the first container in that user namespace and kept, as Docker keeps an image's
+     * copy per remapped root, until {@code parent} itself goes. Containers on it hold their reference on
+     * {@code parent}, so a copy never outlives its parent and is never removed under a container.
      */
-    record RemappedLayer(String key, String parent, IdMap idMap, String driver, String cacheId, int references) {
-        RemappedLayer withReferences(int count) {
-            return new RemappedLayer(key, parent, idMap, driver, cacheId, count);
-        }
+    record RemappedLayer(String key, String parent, IdMap idMap, String driver, String cacheId) {
     }
 
     private static final Pattern CONTAINER_ID = Pattern.compile("[0-9a-f]{64}");
@@ -213,6 +211,7 @@ public final class FileLayerStore implements LayerStore {
                 throw new IOException("layer " + layer.chainId() + " is in storage driver " + layer.driver()
                         + ", which is not running");
             }
+            removeRemappedCopies(layer, driver);
             driver.remove(layer.cacheId());
             Files.delete(file(layer.chainId()));
             Files.delete(file(layer.chainId()).getParent());
@@ -283,6 +282,7 @@ public final class FileLayerStore implements LayerStore {
             StoredLayer old = moved.get(i);
             StorageDriver source = drivers.byName(old.driver());
             try {
+                removeRemappedCopies(old, source); // made again in the new driver when a container needs one
                 source.remove(old.cacheId());
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "old copy " + old.cacheId() + " of layer " + old.chainId()
@@ -305,9 +305,8 @@ public final class FileLayerStore implements LayerStore {
         if (driver == null) {
             throw new IOException("storage driver " + driverName + " is not running");
         }
-        // The remapped copy first: it holds its own reference on the parent, so its creation and this layer's
-        // can each be undone on their own.
-        RemappedLayer shifted = idMap == null ? null : holdRemapped(parent, idMap, driver, driverName);
+        // An empty root needs no copy: only its top directory is given to the container's root below.
+        RemappedLayer shifted = idMap == null || parent == null ? null : remapped(parent, idMap, driver, driverName);
         String cacheId = newCacheId();
         Path unfinished = root.resolve(UNFINISHED + cacheId);
         DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
@@ -315,8 +314,11 @@ public final class FileLayerStore implements LayerStore {
         try {
             String below = shifted != null ? shifted.cacheId() : parent == null ? null : parent.cacheId();
             driver.createReadWrite(cacheId, below);
+            if (idMap != null) {
+                claimRoot(driver, cacheId, idMap);
+            }
             // The reference first: a crash before the record only leaks a reference, never frees a used layer.
-            if (parent != null && shifted == null) {
+            if (parent != null) {
                 write(parent.withReferences(parent.references() + 1));
                 parentHeld = true;
             }
@@ -326,14 +328,7 @@ public final class FileLayerStore implements LayerStore {
             if (parentHeld) {
                 write(parent); // the count it had: no read-write layer holds it
             }
-            removeQuietly(driver, cacheId);
-            if (shifted != null) {
-                try {
-                    releaseRemapped(shifted.key());
-                } catch (IOException | RuntimeException again) {
-                    e.addSuppressed(again);
-                }
-            }
+            removeQuietly(driver, cacheId); // a new copy stays for the next container
             throw e;
         } finally {
             Files.deleteIfExists(unfinished);
@@ -342,46 +337,34 @@ public final class FileLayerStore implements LayerStore {
     }
 
     /**
-     * Takes a reference on the remapped copy of {@code parent} for {@code idMap}, making it first if needed: a
-     * read-only layer on the parent whose every file is chowned to its owner's host ids. On overlay that copies
-     * every file up once per image and map, as Docker's userns-remap keeps a copy of each image per map.
+     * The remapped copy of {@code parent} for {@code idMap}, made first if needed: a read-only layer on the parent
+     * whose every file is chowned to its owner's host ids. On overlay that copies every file up once per image and
+     * map, as Docker's userns-remap keeps a copy of each image per remapped root.
      */
-    private RemappedLayer holdRemapped(StoredLayer parent, IdMap idMap, StorageDriver driver, String driverName)
+    private RemappedLayer remapped(StoredLayer parent, IdMap idMap, StorageDriver driver, String driverName)
             throws IOException {
-        String key = sha256Hex((parent == null ? "" : parent.chainId()) + " " + idMap.key());
+        String key = sha256Hex(parent.chainId() + " " + idMap.key());
         Path file = remapped.resolve(key + ".json");
         if (Files.exists(file)) {
-            RemappedLayer existing = JSON.readValue(file.toFile(), RemappedLayer.class);
-            RemappedLayer more = existing.withReferences(existing.references() + 1);
-            DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(more));
-            return more;
+            return JSON.readValue(file.toFile(), RemappedLayer.class);
         }
         String cacheId = newCacheId();
         Path unfinished = root.resolve(UNFINISHED + cacheId);
         DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
-        boolean parentHeld = false;
         try {
-            driver.create(cacheId, parent == null ? null : parent.cacheId());
+            driver.create(cacheId, parent.cacheId());
             Path tree = driver.get(cacheId);
             try {
                 IdShift.shiftTree(tree, idMap);
             } finally {
                 driver.put(cacheId);
             }
-            if (parent != null) {
-                write(parent.withReferences(parent.references() + 1));
-                parentHeld = true;
-            }
-            RemappedLayer created = new RemappedLayer(key, parent == null ? null : parent.chainId(), idMap,
-                    driverName, cacheId, 1);
+            RemappedLayer created = new RemappedLayer(key, parent.chainId(), idMap, driverName, cacheId);
             DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(created));
-            LOG.log(System.Logger.Level.INFO, "made the copy of layer " + (parent == null ? "(empty)" : parent.chainId())
-                    + " for user namespace " + idMap.key());
+            LOG.log(System.Logger.Level.INFO, "made the copy of layer " + parent.chainId() + " for user namespace "
+                    + idMap.key());
             return created;
         } catch (IOException | RuntimeException e) {
-            if (parentHeld) {
-                write(parent);
-            }
             removeQuietly(driver, cacheId);
             throw e;
         } finally {
@@ -389,25 +372,30 @@ public final class FileLayerStore implements LayerStore {
         }
     }
 
-    /** Drops one reference on a remapped copy; the last removes it and releases its parent. */
-    private void releaseRemapped(String key) throws IOException {
-        Path file = remapped.resolve(key + ".json");
-        RemappedLayer layer = JSON.readValue(file.toFile(), RemappedLayer.class);
-        if (layer.references() > 1) {
-            DiskFiles.writeAtomically(file, JSON.writeValueAsBytes(layer.withReferences(layer.references() - 1)));
-            return;
+    /**
+     * Gives a read-write layer's root directory to the container's root when the driver made it for the host's
+     * (overlay's upper directory is the merged root's owner): else the container's root could not write to /.
+     */
+    private static void claimRoot(StorageDriver driver, String cacheId, IdMap idMap) throws IOException {
+        Path top = driver.get(cacheId);
+        try {
+            if (Files.getAttribute(top, "unix:uid").equals(0) && Files.getAttribute(top, "unix:gid").equals(0)) {
+                IdShift.chownToHost(top, 0, 0, idMap);
+            }
+        } finally {
+            driver.put(cacheId);
         }
-        StorageDriver driver = drivers.byName(layer.driver());
-        if (driver == null) {
-            throw new IOException("remapped layer " + key + " is in storage driver " + layer.driver()
-                    + ", which is not running");
-        }
-        if (driver.exists(layer.cacheId())) {
-            driver.remove(layer.cacheId());
-        }
-        Files.delete(file);
-        if (layer.parent() != null) {
-            release(layer.parent());
+    }
+
+    /** Removes the remapped copies of a layer that goes away (or moves to another driver); no container uses them. */
+    private void removeRemappedCopies(StoredLayer layer, StorageDriver driver) throws IOException {
+        for (RemappedLayer copy : remappedLayers()) {
+            if (copy.parent().equals(layer.chainId())) {
+                if (driver.exists(copy.cacheId())) {
+                    driver.remove(copy.cacheId());
+                }
+                Files.delete(remapped.resolve(copy.key() + ".json"));
+            }
         }
     }
 
@@ -443,9 +431,7 @@ public final class FileLayerStore implements LayerStore {
             driver.remove(layer.cacheId());
         }
         Files.delete(mountFile(containerId));
-        if (layer.remapped() != null) {
-            releaseRemapped(layer.remapped());
-        } else if (layer.parent() != null) {
+        if (layer.parent() != null) {
             release(layer.parent());
         }
     }

@@ -184,6 +184,7 @@ class FileLayerStoreTest {
 
     @Test
     void containersInAUserNamespaceShareOneShiftedCopyOfTheirImageAndDiffInTheirOwnIds() throws Exception {
+        IdMap other = new IdMap(List.of(new IdMap.Range(0, 300000, 65536)), List.of(new IdMap.Range(0, 300000, 65536)));
         IdMap map = new IdMap(List.of(new IdMap.Range(0, 100000, 65536)), List.of(new IdMap.Range(0, 100000, 65536)));
         Layer base = store.register(new ByteArrayInputStream(tar(Map.of("etc/hello", "hello"))), null);
         String first = "a".repeat(64);
@@ -201,7 +202,7 @@ class FileLayerStoreTest {
         } finally {
             store.unmountReadWrite(first);
         }
-        assertEquals(2, store.get(base.chainId()).references(), "the one shifted copy holds the image layer once");
+        assertEquals(3, store.get(base.chainId()).references(), "each container holds the image layer");
         assertEquals(1, remappedCopies(), "one copy for both containers");
 
         ByteArrayOutputStream diff = new ByteArrayOutputStream();
@@ -212,13 +213,16 @@ class FileLayerStoreTest {
         assertEquals(Set.of("new"), owners.keySet(), "the shift itself is not a change of the container");
         assertEquals(List.of(1000L, 50L), List.of(owners.get("new")[0], owners.get("new")[1]));
 
+        store.createReadWrite("e".repeat(64), base.chainId(), other);
+        assertEquals(2, remappedCopies(), "one copy per map");
+        store.removeReadWrite("e".repeat(64));
         store.removeReadWrite(first);
-        assertEquals(1, remappedCopies());
         store.removeReadWrite(second);
-        assertEquals(0, remappedCopies(), "the last container took the copy along");
+        assertEquals(2, remappedCopies(), "the copies stay for the next containers, as long as the image");
         assertEquals(1, store.get(base.chainId()).references());
         store.release(base.chainId());
         assertNull(store.get(base.chainId()));
+        assertEquals(0, remappedCopies(), "the image's layer took its copy along");
         assertEquals(0, Files.list(temp.resolve("vfs/dir")).filter(p -> !p.getFileName().toString().startsWith("."))
                 .count(), "nothing left in the driver");
     }
@@ -237,6 +241,12 @@ class FileLayerStoreTest {
         assertEquals(0, remappedCopies());
         assertEquals(1, store.get(foreign.chainId()).references(), "no reference kept");
         assertThrows(java.util.NoSuchElementException.class, () -> store.mountReadWrite(container));
+
+        store.createReadWrite(container, null, small);
+        Path empty = store.mountReadWrite(container);
+        assertEquals(100000, Files.getAttribute(empty, "unix:uid"), "an empty root belongs to the container's root");
+        store.unmountReadWrite(container);
+        store.removeReadWrite(container);
     }
 
     private long remappedCopies() throws IOException {
