@@ -23,6 +23,7 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -63,6 +64,8 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
     /** Container ids: Docker's 64 hex digits, or names of the same length at most. */
     private static final Pattern VALID_ID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}");
     /** Where the attach socket links go when the run root is too deep for them. */
+    /** Where a container in a user namespace sees its root filesystem bound, in its state directory. */
+    private static final String BOUND_ROOTFS = "rootfs";
     static final Path SHORT_SOCKET_ROOT = Path.of("/run/berth-sockets");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -130,8 +133,9 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
             throw new IllegalArgumentException("container " + id + " already exists");
         }
         try {
-            OciSpecWriter.writeEtcFiles(spec, dir.resolve("etc"));
-            ObjectNode config = specWriter.configFor(id, spec, dir.resolve("etc"));
+            RuntimeSpec run = spec.userNamespace() == null ? spec : reachableByMappedRoot(dir, spec);
+            OciSpecWriter.writeEtcFiles(run, dir.resolve("etc"));
+            ObjectNode config = specWriter.configFor(id, run, dir.resolve("etc"));
             Files.write(dir.resolve("config.json"), JSON.writeValueAsBytes(config));
             Files.createDirectories(dir.resolve("persist"));
             Files.createDirectories(io.logFile().toAbsolutePath().getParent());
@@ -147,6 +151,34 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The runtime sets up a container in a user namespace as its mapped root, which must reach the root filesystem
+     * and the {@code /etc} files. The storage drivers keep their layer directories closed to everyone but the
+     * host's root (so that host users cannot run a container's setuid files, CVE-2021-41091), so the rootfs is
+     * bound at {@code DIR/rootfs}, and {@code DIR} is opened to the mapped root's group only (0710), as dockerd
+     * does for its remapped root.
+     */
+    private static RuntimeSpec reachableByMappedRoot(Path dir, RuntimeSpec spec) throws IOException {
+        Files.setAttribute(dir, "unix:gid", spec.userNamespace().hostGid(0));
+        Files.setAttribute(dir, "unix:mode", 0710);
+        Path rootfs = Files.createDirectory(dir.resolve(BOUND_ROOTFS));
+        Commands.check(List.of("mount", "--bind", spec.rootfs().toString(), rootfs.toString()), null, COMMAND_TIMEOUT);
+        return spec.withRootfs(rootfs);
+    }
+
+    /** Unbinds {@code DIR/rootfs}; the state directory is removed only when nothing is mounted there. */
+    private static void unbindRootfs(Path dir) throws IOException {
+        Path rootfs = dir.resolve(BOUND_ROOTFS);
+        if (!Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Commands.Result result = Commands.run(List.of("umount", rootfs.toString()), null, COMMAND_TIMEOUT);
+        if (result.exitCode() != 0 && !result.message().contains("not mounted")) {
+            throw new IOException("cannot unmount " + rootfs + ": " + result.message());
+        }
+        Files.delete(rootfs); // fails, leaving the state, if anything is still mounted or left there
     }
 
     /** Starts conmon, which has the runtime create the container, and returns the container's pid. */
@@ -310,6 +342,7 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
         Cgroups.remove(CgroupLayout.pathOf(id));
         Files.deleteIfExists(exitDir().resolve(id));
         Files.deleteIfExists(socketDir().resolve(id));
+        unbindRootfs(dir);
         deleteTree(dir);
         if (deleted.exitCode() != 0 && !deleted.message().contains("does not exist")
                 && !deleted.message().contains("not found") && !deleted.message().contains("No such file")) {

@@ -1,5 +1,6 @@
 package io.berth.runtime.oci;
 
+import io.berth.spi.idmap.IdMap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -91,12 +92,22 @@ final class OciSpecWriter {
         return process(rootfs, process, hostname, capabilities);
     }
 
-    /** Writes {@code hosts}, {@code hostname} and {@code resolv.conf} into {@code etcDir}. */
+    /**
+     * Writes {@code hosts}, {@code hostname} and {@code resolv.conf} into {@code etcDir}; in a user namespace they
+     * belong to the container's root, as in Docker, so that it can edit them.
+     */
     static void writeEtcFiles(RuntimeSpec spec, Path etcDir) throws IOException {
         Files.createDirectories(etcDir);
         Files.writeString(etcDir.resolve("hosts"), EtcFiles.hosts(spec));
         Files.writeString(etcDir.resolve("hostname"), EtcFiles.hostname(spec));
         Files.writeString(etcDir.resolve("resolv.conf"), EtcFiles.resolvConf(spec, EtcFiles.hostResolvConf()));
+        IdMap users = spec.userNamespace();
+        if (users != null) {
+            for (String file : List.of("hosts", "hostname", "resolv.conf")) {
+                Files.setAttribute(etcDir.resolve(file), "unix:uid", users.hostUid(0));
+                Files.setAttribute(etcDir.resolve(file), "unix:gid", users.hostGid(0));
+            }
+        }
     }
 
     private ObjectNode process(Path rootfs, RuntimeSpec.Process process, String hostname, List<String> capabilities)
@@ -205,6 +216,12 @@ final class OciSpecWriter {
         if (cgroups == CgroupLayout.UNIFIED) {
             namespaces.addObject().put("type", "cgroup"); // Docker's "private" cgroupns default on v2
         }
+        IdMap users = spec.userNamespace();
+        if (users != null) {
+            namespaces.addObject().put("type", "user");
+            linux.set("uidMappings", mappings(users.uids()));
+            linux.set("gidMappings", mappings(users.gids()));
+        }
         String network = spec.networkNamespace();
         if (network == null || network.isEmpty()) {
             namespaces.addObject().put("type", "network");
@@ -234,6 +251,15 @@ final class OciSpecWriter {
             }
         }
         return linux;
+    }
+
+    private static ArrayNode mappings(List<IdMap.Range> ranges) {
+        ArrayNode array = JSON.createArrayNode();
+        for (IdMap.Range range : ranges) {
+            array.addObject().put("containerID", range.containerId()).put("hostID", range.hostId())
+                    .put("size", range.size());
+        }
+        return array;
     }
 
     private ObjectNode resources(RuntimeSpec spec) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.runtime.RuntimeSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +74,27 @@ class OciSpecWriterTest {
         assertEquals("SCMP_ACT_ERRNO", seccomp.path("defaultAction").asText());
         assertFalse(seccomp.toString().contains("\"mount\""), "mount needs CAP_SYS_ADMIN");
         assertFalse(seccomp.toString().contains("berth.whenCapability"));
+    }
+
+    @Test
+    void aUserNamespaceGetsItsMappingsAndTheEtcFilesBelongToItsRoot() throws Exception {
+        RuntimeSpec plain = spec(RuntimeSpec.Resources.NONE, null, false, List.of());
+        IdMap map = new IdMap(List.of(new IdMap.Range(0, 100000, 65536)),
+                List.of(new IdMap.Range(0, 200000, 1000), new IdMap.Range(1000, 300000, 1000)));
+        RuntimeSpec spec = new RuntimeSpec(plain.rootfs(), false, plain.process(), "box", "", List.of(),
+                RuntimeSpec.Resources.NONE, null, false, null, List.of(), List.of(), List.of(), List.of(), Map.of(), 0,
+                map);
+
+        JsonNode linux = config(CgroupLayout.HYBRID, spec).path("linux");
+        OciSpecWriter.writeEtcFiles(spec, temp.resolve("etc"));
+
+        assertEquals(List.of("pid", "mount", "uts", "ipc", "user", "network"), texts(linux.path("namespaces")));
+        assertEquals("[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]", linux.path("uidMappings").toString());
+        assertEquals(300000, linux.path("gidMappings").path(1).path("hostID").asInt());
+        assertEquals(1000, linux.path("gidMappings").path(1).path("containerID").asInt());
+        assertEquals(100000, Files.getAttribute(temp.resolve("etc/hosts"), "unix:uid"));
+        assertEquals(200000, Files.getAttribute(temp.resolve("etc/resolv.conf"), "unix:gid"));
+        assertFalse(config(CgroupLayout.HYBRID, plain).path("linux").has("uidMappings"));
     }
 
     @Test

@@ -45,6 +45,13 @@ public record RuntimeSpec(Path rootfs, boolean readOnlyRootfs, Process process, 
                 seccomp, hosts, dns, dnsSearch, dnsOptions, sysctls, shmSize, null);
     }
 
+    /** This spec with another root filesystem (the same tree seen at another path). */
+    public RuntimeSpec withRootfs(Path newRootfs) {
+        return new RuntimeSpec(newRootfs, readOnlyRootfs, process, hostname, domainname, mounts, resources,
+                networkNamespace, privileged, seccomp, hosts, dns, dnsSearch, dnsOptions, sysctls, shmSize,
+                userNamespace);
+    }
+
     /**
      * A process to run.
      *
