@@ -46,7 +46,13 @@ class ContainerShellIT {
         Files.writeString(dir.resolve("rootfs/data/seed"), "from the image\n");
         Path tar = dir.resolve("rootfs.tar");
         run("tar", "-C", dir.resolve("rootfs").toString(), "-cf", tar.toString(), ".");
-        shell("berth:import --change 'CMD [\"sh\"]' --change 'VOLUME /data' " + tar + " itest/busybox:1");
+        importBusybox();
+    }
+
+    /** Imports itest/busybox:1 (busybox-static, an /etc/passwd, a VOLUME /data with a seed file) into the daemon. */
+    private void importBusybox() throws Exception {
+        shell("berth:import --change 'CMD [\"sh\"]' --change 'VOLUME /data' " + dir.resolve("rootfs.tar")
+                + " itest/busybox:1");
     }
 
     @AfterEach
@@ -261,6 +267,74 @@ class ContainerShellIT {
         assertEquals("back\n", Files.readString(host.resolve("from-container")));
         shell("berth:run -d --name counter itest/busybox:1 sh -c 'for i in 1 2 3; do echo $i; sleep 0.3; done'");
         assertEquals("1\n2\n3\n", shell("berth:logs -f counter").stdout(), "logs -f ends when the container does");
+    }
+
+    /**
+     * daemon.json {@code "userns-remap": "default"} as with dockerd: the user dockremap (created if missing, and
+     * removed again afterwards if this test created it) and its subordinate ids.
+     */
+    @Test
+    void userNamespacesRemapRootToTheSubordinateIds() throws Exception {
+        boolean hadDockremap = Commands.run("getent", "passwd", "dockremap").exitCode() == 0;
+        daemon.close();
+        Path config = Files.writeString(dir.resolve("userns.json"), "{\"userns-remap\": \"default\"}");
+        Files.setAttribute(dir, "unix:mode", 0711); // JUnit's 0700 would keep the remapped root out
+        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("userns-daemon"),
+                "--config-file", config.toString());
+        try {
+            importBusybox();
+            long start = Long.parseLong(run("sh", "-c", "grep '^dockremap:' /etc/subuid | head -1 | cut -d: -f2")
+                    .stdout().strip());
+
+            String inside = shell("berth:run --rm itest/busybox:1 sh -c 'cat /proc/self/uid_map; id -u; "
+                    + "stat -c %u:%g /bin/busybox /etc/hosts; touch /new && echo written'").stdout();
+            assertTrue(inside.matches("(?s)\\s*0\\s+" + start + "\\s+65536\\s*\n0\n0:0\n0:0\nwritten\n"),
+                    "root is the container's own, and owns the image's files and /etc/hosts: " + inside);
+
+            shell("berth:run -d --name sleeper itest/busybox:1 sleep 600");
+            long pid = inspect("sleeper").get("State").get("Pid").asLong();
+            String status = Files.readString(Path.of("/proc/" + pid + "/status"));
+            assertTrue(status.contains("\nUid:\t" + start + "\t"), "on the host it runs as " + start + ":\n" + status);
+            shell("berth:exec sleeper sh -c 'echo made > /made-here'");
+            shell("berth:rm -f sleeper");
+
+            shell("berth:run --rm -v data:/data itest/busybox:1 sh -c 'echo mine > /data/mine'");
+            Path volume = daemon.root.resolve("data/volumes/data/_data");
+            assertEquals((int) start, Files.getAttribute(volume.resolve("mine"), "unix:uid"),
+                    "a volume's files belong to the mapped ids on the host");
+            assertEquals((int) start, Files.getAttribute(volume.resolve("seed"), "unix:uid"), "copied up, shifted");
+
+            String host = shell("berth:run --rm --userns host itest/busybox:1 sh -c 'cat /proc/self/uid_map; "
+                    + "stat -c %u /data/seed' ").stdout();
+            assertTrue(host.matches("(?s)\\s*0\\s+0\\s+4294967295\\s*\n0\n"), "--userns=host: " + host);
+
+            shell("berth:create --name kept itest/busybox:1 sh -c 'echo c > /committed'");
+            shell("berth:start kept");
+            assertEquals("0\n", shell("berth:wait kept").stdout());
+            shell("berth:commit kept itest/committed:1");
+            Path export = dir.resolve("export.tar");
+            shell("berth:export -o " + export + " kept");
+            String listing = run("tar", "--numeric-owner", "-tvf", export.toString()).stdout();
+            assertTrue(listing.lines().filter(l -> l.endsWith(" ./committed") || l.endsWith(" committed"))
+                    .allMatch(l -> l.contains(" 0/0 ")) && listing.contains("committed"),
+                    "export gives the container's owners: " + listing);
+            assertEquals("0\nc\n", shell("berth:run --rm --userns host itest/committed:1 sh -c "
+                    + "'stat -c %u /committed; cat /committed'").stdout(), "commit stores the container's owners");
+            shell("berth:rm kept");
+
+            Commands.Result privileged = daemon.shell("berth:run --rm --privileged itest/busybox:1 true");
+            assertNotEquals(0, privileged.exitCode());
+            assertTrue(privileged.stderr().contains("privileged mode is incompatible with user namespaces"),
+                    privileged::toString);
+            Commands.Result badMode = daemon.shell("berth:run --rm --userns other itest/busybox:1 true");
+            assertTrue(badMode.stderr().contains("invalid USER mode"), badMode::toString);
+            assertEquals("", shell("berth:ps -aq").stdout(), "refused containers leave nothing");
+        } finally {
+            stopDaemon();
+            if (!hadDockremap) {
+                Commands.run("userdel", "dockremap");
+            }
+        }
     }
 
     @Test

@@ -15,6 +15,7 @@ import io.berth.spi.containers.Top;
 import io.berth.spi.containers.WaitCondition;
 import io.berth.spi.driver.Driver;
 import io.berth.spi.events.Events;
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.images.Image;
 import io.berth.spi.images.ImageStore;
 import io.berth.spi.images.ImageUsers;
@@ -51,15 +52,20 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * use (an {@link ImageUsers} service it registers itself). The image and layer stores are static references (if
  * one goes, this instance closes and a new one re-adopts the running containers); runtimes and the event log may
  * come and go: a runtime that appears has its containers re-adopted. Deactivation never stops a container.
- * Configured by daemon.json's {@code default-runtime}.
+ * Configured by daemon.json's {@code default-runtime} and {@code userns-remap} (both take effect for new
+ * containers when they change).
  */
 @Component(service = ContainerService.class, immediate = true,
         configurationPid = KernelProperties.DAEMON_PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
 public class ContainerServiceComponent implements ContainerService, Runtimes {
 
+    private static final System.Logger LOG = System.getLogger("berth.containers");
+
     /** The part of daemon.json this component reads. */
     @interface DaemonSettings {
         String default$_$runtime() default "";
+
+        String userns$_$remap() default "";
     }
 
     /** A runtime service and whether it calls itself the default ({@link ContainerRuntime#DEFAULT_RUNTIME}). */
@@ -71,6 +77,9 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     private final ServiceRegistration<ImageUsers> imageUsers;
     private final ServiceRegistration<VolumeUsers> volumeUsers;
     private volatile String configuredDefault;
+    private final Path dataRoot;
+    /** daemon.json's userns-remap, resolved when it is set: the map, or why it cannot be used. */
+    private volatile Containers.UserNamespaces userNamespaces;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -85,8 +94,10 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
         if (dataRoot == null || dataRoot.isBlank()) {
             throw new IllegalStateException("framework property " + KernelProperties.DATA_ROOT + " is not set");
         }
+        this.dataRoot = Path.of(dataRoot);
+        userNamespaces = resolve(settings.userns$_$remap(), this.dataRoot);
         containers = new Containers(Path.of(dataRoot, "containers"), images, layers, volumes.volumes(), this,
-                () -> events);
+                () -> events, () -> userNamespaces.idMap());
         // Registered by hand once this component exists: as a declared service of this component, the image
         // store (which this component needs first) would ask SCR for it while this component is being created,
         // a circular reference SCR refuses.
@@ -99,6 +110,29 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     @Modified
     void modified(DaemonSettings settings) {
         configuredDefault = settings.default$_$runtime();
+        userNamespaces = resolve(settings.userns$_$remap(), dataRoot);
+    }
+
+    /**
+     * Resolves userns-remap once (creating {@code dockremap} for {@code default}); a setting that cannot be used
+     * is logged and refuses every new container with the reason, while existing containers go on.
+     */
+    private static Containers.UserNamespaces resolve(String setting, Path dataRoot) {
+        try {
+            IdMap idMap = new UsernsRemap(UsernsRemap.UserDatabase.HOST).resolve(setting);
+            if (idMap != null) {
+                UsernsRemap.makeSearchable(dataRoot);
+                LOG.log(System.Logger.Level.INFO, "containers get user namespace " + idMap.key() + " (userns-remap "
+                        + setting + ")");
+            }
+            return () -> idMap;
+        } catch (IOException | RuntimeException e) {
+            String message = "daemon.json userns-remap \"" + setting + "\" cannot be used: " + e.getMessage();
+            LOG.log(System.Logger.Level.ERROR, message);
+            return () -> {
+                throw new IllegalStateException(message);
+            };
+        }
     }
 
     @Deactivate

@@ -3,6 +3,7 @@ package io.berth.containers;
 import io.berth.containers.files.ContainerFiles;
 import io.berth.containers.volumes.LocalVolumes;
 import io.berth.containers.volumes.MountPlanner;
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerConfig;
@@ -105,6 +106,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     private final LayerStore layers;
     private final Runtimes runtimes;
     private final Supplier<Events> events;
+    private final UserNamespaces userNamespaces;
     private final ContainerNames names = new ContainerNames();
     private final Map<String, Managed> containers = new ConcurrentHashMap<>();
     /** Names being given to containers under creation or rename, guarded by itself. */
@@ -129,6 +131,13 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
      */
     Containers(Path root, ImageStore images, LayerStore layers, LocalVolumes volumes, Runtimes runtimes,
                Supplier<Events> events) throws IOException {
+        this(root, images, layers, volumes, runtimes, events, () -> null);
+    }
+
+    /** @param userNamespaces the daemon's user namespace map for new containers */
+    Containers(Path root, ImageStore images, LayerStore layers, LocalVolumes volumes, Runtimes runtimes,
+               Supplier<Events> events, UserNamespaces userNamespaces) throws IOException {
+        this.userNamespaces = userNamespaces;
         this.files = new ContainerStateFiles(root);
         this.volumes = volumes;
         this.planner = new MountPlanner(volumes);
@@ -191,6 +200,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         String wanted = name == null || name.isEmpty() ? null : ContainerNames.validate(name);
         RestartPolicies.validate(hostConfig.restartPolicy(), hostConfig.autoRemove());
         RuntimeSpecs.validate(hostConfig);
+        IdMap idMap = userNamespaceOf(hostConfig);
         Image image = images.find(config.image());
         if (image == null) {
             throw new NoSuchElementException("No such image: " + config.image());
@@ -213,10 +223,10 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         String containerName = reserveName(wanted);
         try {
             String parent = image.layers().isEmpty() ? null : image.layers().get(image.layers().size() - 1);
-            String driver = layers.createReadWrite(id, parent);
+            String driver = layers.createReadWrite(id, parent, idMap);
             MountPlanner.Plan plan;
             try {
-                plan = planMounts(id, hostConfig, effective);
+                plan = planMounts(id, hostConfig, effective, idMap);
             } catch (IOException | RuntimeException e) {
                 removeLayerQuietly(id);
                 throw e;
@@ -225,7 +235,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                     States.created(), image.id(), "/" + containerName, 0, driver, files.logFile(id).toString(),
                     plan.mountPoints(), effective, hostConfig);
             StoredContainer stored = new StoredContainer(container, runtime, false, parent, plan.mounts(),
-                    plan.volumes());
+                    plan.volumes(), idMap);
             try {
                 files.save(stored);
             } catch (IOException | RuntimeException e) {
@@ -509,7 +519,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             if (exec.env() != null) {
                 env.addAll(exec.env());
             }
-            RuntimeSpec spec = RuntimeSpecs.build(config, host, exec.cmd(), Path.of("/"), List.of());
+            RuntimeSpec spec = RuntimeSpecs.build(config, host, exec.cmd(), Path.of("/"), List.of(), null);
             RuntimeSpec.Process process = new RuntimeSpec.Process(List.copyOf(exec.cmd()), env,
                     exec.workingDir() == null || exec.workingDir().isEmpty() ? spec.process().cwd()
                             : exec.workingDir(),
@@ -611,20 +621,31 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         }
     }
 
+    /** daemon.json's {@code userns-remap} as new containers get it. */
+    interface UserNamespaces {
+        /**
+         * The map, or null for no user namespace.
+         *
+         * @throws IllegalArgumentException if the setting cannot be used (said when a container is created)
+         */
+        IdMap idMap() throws IOException;
+    }
+
     /** Work on a container's files; its read-write layer is mounted for it (again, if it runs). */
     private interface FilesWork<T> {
         T apply(ContainerFiles files) throws IOException;
     }
 
     private <T> T withRootfs(Managed m, FilesWork<T> work) throws IOException {
-        Container c;
+        StoredContainer stored;
         synchronized (m) {
-            c = m.stored.container();
+            stored = m.stored;
         }
+        Container c = stored.container();
         Path rootfs = layers.mountReadWrite(m.id());
         try {
-            return work.apply(new ContainerFiles(rootfs, c.mounts(),
-                    c.hostConfig().readonlyRootfs(), Files.createDirectories(scratch)));
+            return work.apply(new ContainerFiles(rootfs, c.mounts(), c.hostConfig().readonlyRootfs(),
+                    Files.createDirectories(scratch), stored.idMap()));
         } finally {
             layers.unmountReadWrite(m.id());
         }
@@ -634,7 +655,8 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         return new HostConfig(h.binds(), h.networkMode(), h.portBindings(), h.restartPolicy(), h.autoRemove(),
                 h.mounts(), h.capAdd(), h.capDrop(), h.dns(), h.dnsOptions(), h.dnsSearch(), h.extraHosts(),
                 h.privileged(), h.publishAllPorts(), h.readonlyRootfs(), h.securityOpt(), h.tmpfs(), h.shmSize(),
-                h.sysctls(), h.memory(), h.memorySwap(), h.nanoCpus(), h.cpuShares(), h.pidsLimit(), runtime);
+                h.sysctls(), h.memory(), h.memorySwap(), h.nanoCpus(), h.cpuShares(), h.pidsLimit(), runtime,
+                h.usernsMode());
     }
 
     // ---------------------------------------------------------------- volumes
@@ -650,17 +672,39 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         return ids;
     }
 
+    /**
+     * The user namespace a new container gets: the daemon's ({@code userns-remap}) unless it asks for the host's
+     * ({@code --userns=host}). Docker's refusals of what a user namespace cannot do come here too.
+     */
+    private IdMap userNamespaceOf(HostConfig host) throws IOException {
+        String mode = host.usernsMode() == null ? "" : host.usernsMode();
+        if (!mode.isEmpty() && !mode.equals("host")) {
+            throw new IllegalArgumentException("invalid USER mode \"" + mode + "\": it can be empty or host");
+        }
+        IdMap idMap = mode.equals("host") ? null : userNamespaces.idMap();
+        if (idMap != null && host.privileged()) {
+            throw new IllegalArgumentException("privileged mode is incompatible with user namespaces. You must run"
+                    + " the container in the host namespace (--userns=host) when running privileged mode");
+        }
+        if (idMap != null && "host".equals(host.networkMode())) {
+            throw new IllegalArgumentException("cannot share the host's network namespace when user namespaces are"
+                    + " enabled (use --userns=host)");
+        }
+        return idMap;
+    }
+
     /** Plans (and creates) the container's volumes and mounts; new empty volumes get the image's content. */
-    private MountPlanner.Plan planMounts(String id, HostConfig host, ContainerConfig config) throws IOException {
+    private MountPlanner.Plan planMounts(String id, HostConfig host, ContainerConfig config, IdMap idMap)
+            throws IOException {
         Set<String> imageVolumes = config.volumes() == null ? Set.of() : config.volumes().keySet();
         boolean nothingAsked = isEmpty(host.binds()) && isEmpty(host.mounts())
                 && (host.tmpfs() == null || host.tmpfs().isEmpty()) && imageVolumes.isEmpty();
         if (nothingAsked) {
-            return planner.plan(host, imageVolumes, null); // no volume to fill: the rootfs need not be mounted
+            return planner.plan(host, imageVolumes, null, idMap); // no volume to fill: no rootfs mount needed
         }
         Path rootfs = layers.mountReadWrite(id);
         try {
-            return planner.plan(host, imageVolumes, rootfs);
+            return planner.plan(host, imageVolumes, rootfs, idMap);
         } finally {
             layers.unmountReadWrite(id);
         }
@@ -730,7 +774,8 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             for (String volume : stored.volumes()) {
                 volumes.mount(volume); // a tmpfs or bind volume is mounted while a container may use it
             }
-            RuntimeSpec spec = RuntimeSpecs.build(c.config(), c.hostConfig(), command, rootfs, stored.mounts());
+            RuntimeSpec spec = RuntimeSpecs.build(c.config(), c.hostConfig(), command, rootfs, stored.mounts(),
+                    stored.idMap());
             runtime.create(id, spec, new ContainerIo(files.logFile(id), 0, c.config().openStdin()));
             try {
                 runtime.start(id);

@@ -1,5 +1,6 @@
 package io.berth.containers;
 
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.containers.ContainerConfig;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.runtime.RuntimeSpec;
@@ -68,10 +69,11 @@ final class RuntimeSpecs {
 
     /**
      * The spec that runs {@code command} of a container whose root filesystem is mounted at {@code rootfs}, with
-     * the mounts its volumes, binds and tmpfs need (the volume planner's).
+     * the mounts its volumes, binds and tmpfs need (the volume planner's), in user namespace {@code userNamespace}
+     * (null: none).
      */
     static RuntimeSpec build(ContainerConfig config, HostConfig host, List<String> command, Path rootfs,
-                             List<RuntimeSpec.Mount> mounts) {
+                             List<RuntimeSpec.Mount> mounts, IdMap userNamespace) {
         List<String> securityOpt = nonNull(host.securityOpt());
         boolean noNewPrivileges = securityOpt.stream().anyMatch(RuntimeSpecs::isNoNewPrivileges)
                 && securityOpt.stream().filter(RuntimeSpecs::isNoNewPrivileges).noneMatch(o -> o.endsWith("false"));
@@ -91,7 +93,7 @@ final class RuntimeSpecs {
                 orEmpty(config.domainname()), mounts, resources,
                 "host".equals(host.networkMode()) ? "host" : null, host.privileged(), seccomp, hosts,
                 nonNull(host.dns()), nonNull(host.dnsSearch()), nonNull(host.dnsOptions()),
-                host.sysctls() == null ? Map.of() : Map.copyOf(host.sysctls()), host.shmSize());
+                host.sysctls() == null ? Map.of() : Map.copyOf(host.sysctls()), host.shmSize(), userNamespace);
     }
 
     /** {@code name:ip} (or {@code name=ip}) as an {@code /etc/hosts} line. */

@@ -1,5 +1,6 @@
 package io.berth.containers;
 
+import io.berth.spi.idmap.IdMap;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.berth.spi.containers.Container;
 import io.berth.spi.runtime.RuntimeSpec;
@@ -15,10 +16,11 @@ import java.util.List;
  * @param parentChainId the chain id of its image's top layer, under its read-write layer (null: empty image)
  * @param mounts        its volumes, binds and tmpfs mounts as the runtime mounts them, planned at create
  * @param volumes       the volumes it uses (named and anonymous)
+ * @param idMap         its user namespace's id map (daemon.json {@code userns-remap} when it was created), or null
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 record StoredContainer(Container container, String runtime, boolean stoppedByUser, String parentChainId,
-                       List<RuntimeSpec.Mount> mounts, List<String> volumes) {
+                       List<RuntimeSpec.Mount> mounts, List<String> volumes, IdMap idMap) {
 
     StoredContainer {
         mounts = mounts == null ? List.of() : List.copyOf(mounts);
@@ -37,25 +39,25 @@ record StoredContainer(Container container, String runtime, boolean stoppedByUse
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), state, c.image(),
                 c.name(), c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId, mounts, volumes);
+                runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
     }
 
     StoredContainer withName(String name) {
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
                 name, c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId, mounts, volumes);
+                runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
     }
 
     StoredContainer withRestartCount(int restartCount) {
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
                 c.name(), restartCount, c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId, mounts, volumes);
+                runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
     }
 
     StoredContainer withStoppedByUser(boolean stopped) {
-        return new StoredContainer(container, runtime, stopped, parentChainId, mounts, volumes);
+        return new StoredContainer(container, runtime, stopped, parentChainId, mounts, volumes, idMap);
     }
 
     /** Running or paused: its process exists. */

@@ -2,6 +2,7 @@ package io.berth.shell;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerService;
 import io.berth.spi.containers.HostConfig;
@@ -9,6 +10,7 @@ import io.berth.spi.containers.LogOptions;
 import io.berth.spi.containers.LogReader;
 import io.berth.spi.containers.Top;
 import io.berth.spi.containers.WaitCondition;
+import io.berth.spi.images.Image;
 import io.berth.spi.runtime.Attachment;
 import io.berth.spi.runtime.ResourceUsage;
 import io.berth.spi.storage.Change;
@@ -291,6 +293,21 @@ final class ContainerCli {
             };
             System.out.println(kind + " " + change.path());
         }
+    }
+
+    @Command(name = "commit", description = "Create a new image from a container's changes")
+    void commit(@Option(names = {"-a", "--author"}, description = "the author (e.g. \"Jane <jane@example.org>\")")
+                String author,
+                @Option(names = {"-c", "--change"}, description = "a Dockerfile instruction applied to the image")
+                List<String> changes,
+                @Option(names = {"-m", "--message"}, description = "the commit message") String message,
+                @Option(names = {"-p", "--pause"}, negatable = true, defaultValue = "true", fallbackValue = "true",
+                        description = "pause the container while its changes are read (default true)") boolean pause,
+                @Parameters(paramLabel = "CONTAINER") String name,
+                @Parameters(paramLabel = "REPOSITORY[:TAG]", arity = "0..1") String reference) throws IOException {
+        Image image = containers.commit(name, new CommitRequest(reference, message == null ? "" : message,
+                author == null ? "" : author, changes == null ? List.of() : changes, pause));
+        System.out.println(image.id());
     }
 
     @Command(name = "export", description = "Export a container's filesystem as a tar archive")

@@ -107,6 +107,9 @@ public class RunOptions {
     Integer stopTimeout;
     @Option(names = "--runtime", description = "the container runtime (runc, crun or one from daemon.json)")
     String runtime;
+
+    @Option(names = "--userns", description = "user namespace: host for the host's, even with userns-remap set")
+    String userns;
     @Option(names = "--detach-keys", description = "key sequence that detaches from the container")
     String detachKeys;
     @Parameters(index = "0", paramLabel = "IMAGE", description = "the image")
@@ -214,6 +217,7 @@ public class RunOptions {
         }
         host.put("NetworkMode", network == null ? "default" : network);
         putIfSet(host, "Runtime", runtime);
+        putIfSet(host, "UsernsMode", userns);
         if (memory != null) {
             host.put("Memory", ByteSizes.parse(memory, "-m, --memory"));
         }

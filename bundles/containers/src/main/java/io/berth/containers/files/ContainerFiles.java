@@ -2,7 +2,9 @@ package io.berth.containers.files;
 
 import io.berth.spi.containers.Container.MountPoint;
 import io.berth.spi.containers.PathStat;
+import io.berth.spi.idmap.IdMap;
 import io.berth.storage.archive.LayerArchiveException;
+import io.berth.storage.archive.IdShift;
 import io.berth.storage.archive.LayerTar;
 import io.berth.storage.archive.WhiteoutFormat;
 import java.io.BufferedInputStream;
@@ -45,6 +47,7 @@ public final class ContainerFiles {
     private final ContainerPaths paths;
     private final boolean readOnlyRootfs;
     private final Path scratch;
+    private final IdMap idMap;
 
     /**
      * @param rootfs         the container's mounted root filesystem
@@ -55,6 +58,17 @@ public final class ContainerFiles {
      *                       {@code <data-root>/tmp}); the file is removed afterwards
      */
     public ContainerFiles(Path rootfs, List<MountPoint> mounts, boolean readOnlyRootfs, Path scratch) {
+        this(rootfs, mounts, readOnlyRootfs, scratch, null);
+    }
+
+    /**
+     * Files of a container in a user namespace: tars out of it carry the owners the container sees, tars into it
+     * are given the host owners of theirs.
+     *
+     * @param idMap the container's user namespace map, or null for none
+     */
+    public ContainerFiles(Path rootfs, List<MountPoint> mounts, boolean readOnlyRootfs, Path scratch, IdMap idMap) {
+        this.idMap = idMap;
         this.rootfs = rootfs.toAbsolutePath();
         this.paths = new ContainerPaths(rootfs, mounts);
         this.readOnlyRootfs = readOnlyRootfs;
@@ -79,7 +93,8 @@ public final class ContainerFiles {
         PathStat stat = stat(path);
         ContainerPaths.Resolved resolved = paths.resolve(path, followsLastLink(path));
         String name = stat.name().equals("/") ? "." : stat.name();
-        new TreeTar(tar, this::hostPathForWalk).write(resolved.hostPath(), resolved.containerPath(), name);
+        writeInContainerIds(tar, out ->
+                new TreeTar(out, this::hostPathForWalk).write(resolved.hostPath(), resolved.containerPath(), name));
         return stat;
     }
 
@@ -109,7 +124,8 @@ public final class ContainerFiles {
         try {
             Files.copy(tar, spool, StandardCopyOption.REPLACE_EXISTING);
             new IncomingTarCheck(target, noOverwriteDirNonDir).check(spool);
-            try (InputStream in = new BufferedInputStream(Files.newInputStream(spool), 1 << 16)) {
+            try (InputStream spooled = new BufferedInputStream(Files.newInputStream(spool), 1 << 16);
+                 InputStream in = idMap == null ? spooled : IdShift.toHostIds(spooled, idMap)) {
                 LayerTar.extract(in, target.hostPath(), WhiteoutFormat.OCI);
             }
         } finally {
@@ -119,7 +135,22 @@ public final class ContainerFiles {
 
     /** Writes the root filesystem as a tar ({@code docker export}): the image's content and its changes, no mounts. */
     public void export(OutputStream tar) throws IOException {
-        LayerTar.write(rootfs, tar, WhiteoutFormat.OCI);
+        writeInContainerIds(tar, out -> LayerTar.write(rootfs, out, WhiteoutFormat.OCI));
+    }
+
+    private interface TarWork {
+        void write(OutputStream tar) throws IOException;
+    }
+
+    /** Writes a tar of the container's files to {@code tar} with the owners the container sees. */
+    private void writeInContainerIds(OutputStream tar, TarWork work) throws IOException {
+        if (idMap == null) {
+            work.write(tar);
+            return;
+        }
+        try (OutputStream shifted = IdShift.toContainerIds(tar, idMap)) {
+            work.write(shifted);
+        }
     }
 
     // --- helpers --------------------------------------------------------------------------------
@@ -221,6 +252,15 @@ public final class ContainerFiles {
             }
             if (!parts.isEmpty() && parts.get(parts.size() - 1).startsWith(".wh.")) {
                 throw refuse(name, "has a name starting with .wh., which marks a deletion in image layers");
+            }
+            if (idMap != null) {
+                try {
+                    idMap.hostUid((int) entry.getLongUserId());
+                    idMap.hostGid((int) entry.getLongGroupId());
+                } catch (IllegalArgumentException e) {
+                    throw refuse(name, "has an owner the container's user namespace does not map (" + e.getMessage()
+                            + ")");
+                }
             }
             checkNotInMountBelow(name, parts);
             for (int i = 1; i < parts.size(); i++) {

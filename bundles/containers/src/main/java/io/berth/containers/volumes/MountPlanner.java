@@ -4,7 +4,9 @@ import io.berth.containers.files.ContainerPaths;
 import io.berth.spi.containers.Container.MountPoint;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.containers.HostConfig.MountRequest;
+import io.berth.spi.idmap.IdMap;
 import io.berth.spi.runtime.RuntimeSpec;
+import io.berth.storage.archive.IdShift;
 import io.berth.storage.support.Commands;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -84,6 +86,15 @@ public final class MountPlanner {
      * @throws IllegalArgumentException for bad input, with Docker's message; nothing is created then
      */
     public Plan plan(HostConfig host, Collection<String> imageVolumes, Path rootfs) throws IOException {
+        return plan(host, imageVolumes, rootfs, null);
+    }
+
+    /**
+     * {@link #plan(HostConfig, Collection, Path)} for a container in a user namespace ({@code idMap}, null for
+     * none): an empty volume still owned by the host's root is given to the container's root first, as Docker's
+     * volumes under a remapped root are.
+     */
+    public Plan plan(HostConfig host, Collection<String> imageVolumes, Path rootfs, IdMap idMap) throws IOException {
         List<Request> requests = new ArrayList<>();
         if (host != null && host.binds() != null) {
             for (String bind : host.binds()) {
@@ -118,7 +129,7 @@ public final class MountPlanner {
             }
         }
         requests.sort(Comparator.comparingInt(r -> ContainerPaths.parts(r.destination()).size()));
-        return carryOut(requests, rootfs);
+        return carryOut(requests, rootfs, idMap);
     }
 
     /** Removes the volumes a plan created (when creating the container failed after planning). */
@@ -130,7 +141,7 @@ public final class MountPlanner {
 
     // --- doing it -------------------------------------------------------------------------------
 
-    private Plan carryOut(List<Request> requests, Path rootfs) throws IOException {
+    private Plan carryOut(List<Request> requests, Path rootfs, IdMap idMap) throws IOException {
         List<RuntimeSpec.Mount> mounts = new ArrayList<>();
         List<MountPoint> mountPoints = new ArrayList<>();
         List<String> created = new ArrayList<>();
@@ -155,6 +166,9 @@ public final class MountPlanner {
                             created.add(volume);
                         }
                         Path data = volumes.dataDirectory(volume);
+                        if (idMap != null) {
+                            claimIfEmpty(data, idMap);
+                        }
                         // A tmpfs or bind volume is mounted only when the container starts: nothing to fill now.
                         if (!request.noCopy() && volumes.inspect(volume).options().isEmpty()) {
                             copyUp(rootfs, request.destination(), data);
@@ -204,6 +218,14 @@ public final class MountPlanner {
             return;
         }
         Commands.check(List.of("cp", "-a", "--", source + "/.", data.toString()), null, COPY_TIMEOUT);
+    }
+
+    /** An empty directory owned by the host's root goes to the container's root (copy-up may then change it). */
+    private static void claimIfEmpty(Path data, IdMap idMap) throws IOException {
+        if (isEmptyDirectory(data) && Files.getAttribute(data, "unix:uid").equals(0)
+                && Files.getAttribute(data, "unix:gid").equals(0)) {
+            IdShift.chownToHost(data, 0, 0, idMap);
+        }
     }
 
     private static boolean isEmptyDirectory(Path dir) throws IOException {
