@@ -114,7 +114,8 @@ public final class FileImageStore implements ImageStore {
             return; // a store without layers (pull and push only) has nothing of the kind
         }
         try {
-            Map<String, Integer> expected = new java.util.HashMap<>(); // held by images as their top, or by children
+            // held by images as their top, by containers, or by children
+            Map<String, Integer> expected = new java.util.HashMap<>();
             Set<String> kept = new TreeSet<>();
             for (ImageRecord record : index.records()) {
                 if (record.top() != null) {
@@ -123,6 +124,9 @@ public final class FileImageStore implements ImageStore {
                 kept.add(record.id());
                 kept.addAll(record.diffIds());
                 kept.addAll(record.extraBlobs());
+            }
+            for (String parent : layers.readWriteParents()) {
+                expected.merge(parent, 1, Integer::sum); // a container's read-write layer holds its image's top
             }
             List<Layer> all = layers.layers(); // parents before children
             all.stream().filter(l -> l.parent() != null).forEach(l -> expected.merge(l.parent(), 1, Integer::sum));

@@ -475,16 +475,28 @@ public final class FileLayerStore implements LayerStore {
         return JSON.readValue(file.toFile(), ReadWriteLayer.class);
     }
 
-    /** Every chain id some container's read-write layer is built on, with all their ancestors. */
-    private Set<String> underReadWriteLayers() throws IOException {
-        Set<String> chains = new TreeSet<>();
+    @Override
+    public synchronized List<String> readWriteParents() throws IOException {
+        List<String> parents = new ArrayList<>();
         try (Stream<Path> files = Files.list(mounts)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String parent = JSON.readValue(file.toFile(), ReadWriteLayer.class).parent();
-                while (parent != null && chains.add(parent)) {
-                    StoredLayer layer = read(parent);
-                    parent = layer == null ? null : layer.parent();
+                if (parent != null) {
+                    parents.add(parent);
                 }
+            }
+        }
+        return parents;
+    }
+
+    /** Every chain id some container's read-write layer is built on, with all their ancestors. */
+    private Set<String> underReadWriteLayers() throws IOException {
+        Set<String> chains = new TreeSet<>();
+        for (String top : readWriteParents()) {
+            String parent = top;
+            while (parent != null && chains.add(parent)) {
+                StoredLayer layer = read(parent);
+                parent = layer == null ? null : layer.parent();
             }
         }
         return chains;

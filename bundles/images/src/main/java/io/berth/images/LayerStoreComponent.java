@@ -126,6 +126,11 @@ public class LayerStoreComponent implements LayerStore, StorageDrivers {
     }
 
     @Override
+    public List<String> readWriteParents() throws IOException {
+        return store.readWriteParents();
+    }
+
+    @Override
     public Path mountReadWrite(String containerId) throws IOException {
         return store.mountReadWrite(containerId);
     }

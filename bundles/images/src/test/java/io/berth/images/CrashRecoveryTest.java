@@ -112,6 +112,24 @@ class CrashRecoveryTest {
         }
     }
 
+    @Test
+    void theReferencesContainersHoldSurviveARestart() throws Exception {
+        FileContentStore content = new FileContentStore(temp.resolve("content"));
+        FileLayerStore layers = layerStore();
+        FileImageStore images = new FileImageStore(temp.resolve("store"), content, layers);
+        images.load(new ByteArrayInputStream(dockerArchive(tar("bin/sh", "shell"))));
+        String top = images.list().get(0).layers().get(0);
+        layers.createReadWrite("c".repeat(64), top);
+        layers.createReadWrite("d".repeat(64), top);
+
+        new FileImageStore(temp.resolve("store"), content, layers);
+
+        assertEquals(3, layers.get(top).references(), "the image's and the two containers'");
+        layers.removeReadWrite("c".repeat(64));
+        layers.removeReadWrite("d".repeat(64));
+        assertEquals(1, layers.get(top).references(), "the image still has its layer");
+    }
+
     private String cacheId(Layer layer) throws IOException {
         Path file = temp.resolve("layers").resolve(layer.chainId().substring(7)).resolve("layer.json");
         return new com.fasterxml.jackson.databind.ObjectMapper()

@@ -85,6 +85,14 @@ public interface LayerStore {
      */
     Path mountReadWrite(String containerId) throws IOException;
 
+    /**
+     * The parent chain id of every container's read-write layer, once per container (each holds one reference on
+     * it); containers on an empty root are not listed.
+     *
+     * @since 1.4
+     */
+    List<String> readWriteParents() throws IOException;
+
     /** Drops one mount of a container's read-write layer. @since 1.2 */
     void unmountReadWrite(String containerId) throws IOException;
 
