@@ -296,7 +296,17 @@ class ContainerShellIT {
             String status = Files.readString(Path.of("/proc/" + pid + "/status"));
             assertTrue(status.contains("\nUid:\t" + start + "\t"), "on the host it runs as " + start + ":\n" + status);
             shell("berth:exec sleeper sh -c 'echo made > /made-here'");
+            assertTrue(shell("berth:run --rm --runtime crun itest/busybox:1 cat /proc/self/uid_map").stdout()
+                    .matches("\\s*0\\s+" + start + "\\s+65536\\s*"), "crun maps the same");
+
+            daemon.process.destroyForcibly().waitFor(); // kill -9: the container and its bound rootfs stay
+            daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("userns-daemon"),
+                    "--config-file", config.toString());
+            assertEquals(pid, inspect("sleeper").get("State").get("Pid").asLong(), "re-adopted");
+            assertEquals("made\n", shell("berth:exec sleeper cat /made-here").stdout());
             shell("berth:rm -f sleeper");
+            assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(dir.resolve("userns-daemon")
+                    .toString() + "/data/runtime"), "the bound rootfs went with the container");
 
             shell("berth:run --rm -v data:/data itest/busybox:1 sh -c 'echo mine > /data/mine'");
             Path volume = daemon.root.resolve("data/volumes/data/_data");
