@@ -22,9 +22,9 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * Routes Engine API requests. So far: {@code /_ping}, {@code /version} and
- * berth's management extension {@code /berth/v1/shell/...}, which runs
- * shell commands and streams their output.
+ * Routes Engine API requests: {@code /_ping}, {@code /version}, berth's
+ * management extension {@code /berth/v1/shell/...} (runs shell commands and
+ * streams their output), and the endpoints of {@link Routes}.
  */
 final class EngineApiHandler extends Handler.Abstract {
 
@@ -34,10 +34,13 @@ final class EngineApiHandler extends Handler.Abstract {
     private final String berthVersion;
     private final Supplier<CommandShell> shell;
     private final ShellSessions sessions = new ShellSessions();
+    private final Routes routes;
 
-    EngineApiHandler(String berthVersion, Supplier<CommandShell> shell) {
+    /** @param routes the Engine API's endpoints beyond ping, version and the shell */
+    EngineApiHandler(String berthVersion, Supplier<CommandShell> shell, Routes routes) {
         this.berthVersion = berthVersion;
         this.shell = shell;
+        this.routes = routes;
     }
 
     @Override
@@ -70,7 +73,7 @@ final class EngineApiHandler extends Handler.Abstract {
             sendJson(response, callback, HttpStatus.OK_200, version());
         } else if (path.startsWith(SHELL_PREFIX)) {
             shellEndpoint(method, path.substring(SHELL_PREFIX.length()), request, response, callback);
-        } else {
+        } else if (!routes.dispatch(method, path, request, response, callback)) {
             error(response, callback, HttpStatus.NOT_FOUND_404, "page not found");
         }
     }

@@ -1,5 +1,8 @@
 package io.berth.api;
 
+import io.berth.spi.containers.ContainerService;
+import io.berth.spi.images.ImageStore;
+import io.berth.spi.images.LayerStore;
 import io.berth.spi.kernel.KernelProperties;
 import io.berth.spi.shell.CommandShell;
 import java.nio.channels.ServerSocketChannel;
@@ -40,6 +43,18 @@ public class EngineApiServer {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile CommandShell shell;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ContainerService containers;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ImageStore images;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile LayerStore layers;
+
     @Activate
     public EngineApiServer(BundleContext context) {
         String version = String.valueOf(context.getProperty(KernelProperties.VERSION));
@@ -50,7 +65,12 @@ public class EngineApiServer {
         config.setSendServerVersion(false);
         config.setSendXPoweredBy(false);
         http = new HttpConnectionFactory(config);
-        handler = new EngineApiHandler(version, () -> shell);
+        Routes routes = new Routes();
+        new ContainerEndpoints(() -> containers).addTo(routes);
+        new ImageEndpoints(() -> images).addTo(routes);
+        new SystemEndpoints(version, String.valueOf(context.getProperty(KernelProperties.DATA_ROOT)),
+                () -> containers, () -> images, () -> layers).addTo(routes);
+        handler = new EngineApiHandler(version, () -> shell, routes);
         server.setHandler(handler);
     }
 

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
+import io.berth.spi.containers.ContainerFilter;
 import io.berth.spi.containers.ContainerService;
 import io.berth.spi.containers.HostConfig;
+import io.berth.spi.containers.HumanTime;
 import io.berth.spi.containers.LogOptions;
 import io.berth.spi.containers.LogReader;
 import io.berth.spi.containers.Top;
@@ -206,7 +208,7 @@ final class ContainerCli {
             String command = String.join(" ", commandLine(c));
             rows.add(new String[] {noTrunc ? c.id() : c.id().substring(0, 12), c.config().image(),
                     "\"" + (noTrunc ? command : ellipsis(command, 20)) + "\"", HumanTime.ago(c.created(), now),
-                    status(c.state(), now), "", c.shortName()});
+                    c.state().describe(now), "", c.shortName()});
         }
         System.out.print(Table.render(rows));
     }
@@ -420,18 +422,6 @@ final class ContainerCli {
                 : text.substring(0, text.offsetByCodePoints(0, max - 1)) + "…";
     }
 
-    /** The STATUS column: "Up 5 minutes", "Exited (0) 3 seconds ago", "Created", ... */
-    static String status(Container.State state, Instant now) {
-        return switch (state.status()) {
-            case "running" -> "Up " + HumanTime.since(state.startedAt(), now);
-            case "paused" -> "Up " + HumanTime.since(state.startedAt(), now) + " (Paused)";
-            case "restarting" -> "Restarting (" + state.exitCode() + ") " + HumanTime.ago(state.finishedAt(), now);
-            case "exited" -> "Exited (" + state.exitCode() + ") " + HumanTime.ago(state.finishedAt(), now);
-            case "removing" -> "Removal In Progress";
-            case "dead" -> "Dead";
-            default -> "Created";
-        };
-    }
 
     /** {@code --since}/{@code --until}: RFC 3339, Unix seconds (with fraction) or a duration back from now. */
     static Instant time(String value, Instant now, String flag) {

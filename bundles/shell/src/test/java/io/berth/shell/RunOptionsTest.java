@@ -1,5 +1,6 @@
 package io.berth.shell;
 
+import io.berth.spi.containers.HumanTime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

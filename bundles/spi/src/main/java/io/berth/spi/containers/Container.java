@@ -57,6 +57,19 @@ public record Container(
                         @JsonProperty("Error") String error,
                         @JsonProperty("StartedAt") String startedAt,
                         @JsonProperty("FinishedAt") String finishedAt) {
+
+        /** The STATUS column of {@code docker ps}: "Up 5 minutes", "Exited (0) 3 seconds ago", "Created", ... */
+        public String describe(java.time.Instant now) {
+            return switch (status) {
+                case "running" -> "Up " + HumanTime.since(startedAt, now);
+                case "paused" -> "Up " + HumanTime.since(startedAt, now) + " (Paused)";
+                case "restarting" -> "Restarting (" + exitCode + ") " + HumanTime.ago(finishedAt, now);
+                case "exited" -> "Exited (" + exitCode + ") " + HumanTime.ago(finishedAt, now);
+                case "removing" -> "Removal In Progress";
+                case "dead" -> "Dead";
+                default -> "Created";
+            };
+        }
     }
 
     /** One entry of {@code Mounts}: {@code Type} is {@code volume}, {@code bind} or {@code tmpfs}. */

@@ -1,18 +1,18 @@
-package io.berth.shell;
+package io.berth.spi.containers;
 
 import java.time.Duration;
 import java.time.Instant;
 
 /** Durations and times as the docker CLI words them in tables (go-units HumanDuration). */
-final class HumanTime {
+public final class HumanTime {
 
     /** Docker's "never happened" time. */
-    static final String ZERO = "0001-01-01T00:00:00Z";
+    public static final String ZERO = "0001-01-01T00:00:00Z";
 
     private HumanTime() {
     }
 
-    static String duration(Duration d) {
+    public static String duration(Duration d) {
         long seconds = d.getSeconds();
         if (seconds < 1) {
             return "Less than a second";
@@ -50,7 +50,7 @@ final class HumanTime {
     }
 
     /** "5 minutes ago" for an RFC 3339 time; empty for Docker's zero time. */
-    static String ago(String rfc3339, Instant now) {
+    public static String ago(String rfc3339, Instant now) {
         if (rfc3339 == null || rfc3339.isEmpty() || rfc3339.equals(ZERO)) {
             return "";
         }
@@ -58,7 +58,7 @@ final class HumanTime {
     }
 
     /** Time since an RFC 3339 time, in words. */
-    static String since(String rfc3339, Instant now) {
+    public static String since(String rfc3339, Instant now) {
         return duration(Duration.between(Instant.parse(rfc3339), now));
     }
 }

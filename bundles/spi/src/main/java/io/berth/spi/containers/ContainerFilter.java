@@ -1,13 +1,15 @@
-package io.berth.shell;
+package io.berth.spi.containers;
 
-import io.berth.spi.containers.Container;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** {@code ps --filter}: the docker CLI's status, name, id, label, ancestor and exited filters, ANDed by kind. */
-final class ContainerFilter {
+/**
+ * {@code ps --filter} and {@code GET /containers/json?filters=}: the status, name, id, label, ancestor and exited
+ * filters, ORed within a kind and ANDed across kinds, as dockerd applies them.
+ */
+public final class ContainerFilter {
 
     private static final List<String> STATUSES =
             List.of("created", "restarting", "running", "removing", "paused", "exited", "dead");
@@ -18,7 +20,15 @@ final class ContainerFilter {
         this.byKind = byKind;
     }
 
-    static ContainerFilter parse(List<String> filters) {
+    /** Filters as the API takes them: kind to values. */
+    public static ContainerFilter of(Map<String, List<String>> filters) {
+        List<String> pairs = new ArrayList<>();
+        filters.forEach((kind, values) -> values.forEach(value -> pairs.add(kind + "=" + value)));
+        return parse(pairs);
+    }
+
+    /** Filters as the command line takes them: {@code kind=value} each. */
+    public static ContainerFilter parse(List<String> filters) {
         Map<String, List<String>> byKind = new java.util.TreeMap<>();
         for (String filter : filters) {
             int equals = filter.indexOf('=');
@@ -41,7 +51,7 @@ final class ContainerFilter {
                 }
                 case "name", "id", "label", "ancestor" -> { }
                 default -> throw new IllegalArgumentException("invalid filter '" + kind
-                        + "': berth:ps takes status, name, id, label, ancestor and exited");
+                        + "': the filters are status, name, id, label, ancestor and exited");
             }
             byKind.computeIfAbsent(kind, k -> new ArrayList<>()).add(value);
         }
@@ -49,12 +59,12 @@ final class ContainerFilter {
     }
 
     /** Whether stopped containers must be looked at too. */
-    boolean needsAll() {
+    public boolean needsAll() {
         return byKind.containsKey("exited")
                 || byKind.getOrDefault("status", List.of()).stream().anyMatch(s -> !s.equals("running"));
     }
 
-    boolean matches(Container c) {
+    public boolean matches(Container c) {
         return any("status", v -> v.equals(c.state().status()))
                 && any("exited", v -> c.state().status().equals("exited") && c.state().exitCode() == Integer.parseInt(v))
                 && any("id", v -> c.id().startsWith(v))

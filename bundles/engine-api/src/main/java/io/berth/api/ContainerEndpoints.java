@@ -1,0 +1,328 @@
+package io.berth.api;
+
+import static io.berth.api.Routes.NAME;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.containers.Container;
+import io.berth.spi.containers.ContainerConfig;
+import io.berth.spi.containers.ContainerFilter;
+import io.berth.spi.containers.ContainerService;
+import io.berth.spi.containers.HostConfig;
+import io.berth.spi.containers.LogOptions;
+import io.berth.spi.containers.LogReader;
+import io.berth.spi.containers.Top;
+import io.berth.spi.containers.WaitCondition;
+import io.berth.spi.storage.Change;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpStatus;
+
+/**
+ * {@code /containers/...}: what {@code docker create/ps/inspect/start/stop/restart/kill/rm/wait/logs/pause/
+ * unpause/rename/top/diff/export/container prune} call, with the parameters the docker CLI sends.
+ */
+final class ContainerEndpoints {
+
+    /** The 8-byte frame header's stream numbers (stdout 1, stderr 2) come straight from the log entries. */
+    static final String MULTIPLEXED = "application/vnd.docker.multiplexed-stream";
+    static final String RAW = "application/vnd.docker.raw-stream";
+
+    private final Supplier<ContainerService> service;
+
+    ContainerEndpoints(Supplier<ContainerService> service) {
+        this.service = service;
+    }
+
+    void addTo(Routes routes) {
+        String one = "/containers/(?<id>" + NAME + ")";
+        routes.add("GET", "/containers/json", this::list)
+                .add("POST", "/containers/create", this::create)
+                .add("POST", "/containers/prune", this::prune)
+                .add("GET", one + "/json", this::inspect)
+                .add("POST", one + "/start", this::start)
+                .add("POST", one + "/stop", this::stop)
+                .add("POST", one + "/restart", this::restart)
+                .add("POST", one + "/kill", this::kill)
+                .add("DELETE", one, this::remove)
+                .add("POST", one + "/wait", this::await)
+                .add("GET", one + "/logs", this::logs)
+                .add("POST", one + "/pause", x -> noContent(x, () -> containers().pause(x.path("id"))))
+                .add("POST", one + "/unpause", x -> noContent(x, () -> containers().unpause(x.path("id"))))
+                .add("POST", one + "/rename", x -> noContent(x, () -> containers().rename(x.path("id"),
+                        required(x, "name"))))
+                .add("GET", one + "/top", this::top)
+                .add("GET", one + "/changes", this::changes)
+                .add("GET", one + "/export", this::export);
+    }
+
+    private ContainerService containers() {
+        ContainerService current = service.get();
+        if (current == null) {
+            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503,
+                    "the container service is not running (bundle io.berth.containers)");
+        }
+        return current;
+    }
+
+    private void list(Exchange x) throws IOException {
+        ContainerFilter filter = ContainerFilter.of(x.filters());
+        boolean all = x.flag("all") || filter.needsAll();
+        Integer limit = x.integer("limit", -1);
+        Instant now = Instant.now();
+        ArrayNode list = Exchange.JSON.createArrayNode();
+        for (Container c : containers().list(all || limit > 0)) { // newest first
+            if (limit > 0 && list.size() >= limit) {
+                break;
+            }
+            if (filter.matches(c)) {
+                list.add(summary(c, now));
+            }
+        }
+        x.json(HttpStatus.OK_200, list);
+    }
+
+    /** One entry of {@code GET /containers/json}. */
+    private static ObjectNode summary(Container c, Instant now) {
+        ObjectNode s = Exchange.JSON.createObjectNode();
+        s.put("Id", c.id());
+        s.putArray("Names").add(c.name());
+        s.put("Image", c.config().image());
+        s.put("ImageID", c.image());
+        s.put("Command", String.join(" ", commandLine(c)));
+        s.put("Created", Instant.parse(c.created()).getEpochSecond());
+        s.putArray("Ports");
+        s.set("Labels", Exchange.JSON.valueToTree(c.config().labels() == null ? java.util.Map.of()
+                : c.config().labels()));
+        s.put("State", c.state().status());
+        s.put("Status", c.state().describe(now));
+        String network = c.hostConfig().networkMode();
+        s.putObject("HostConfig").put("NetworkMode", network == null || network.isEmpty() ? "default" : network);
+        s.putObject("NetworkSettings").putObject("Networks");
+        s.set("Mounts", Exchange.JSON.valueToTree(c.mounts() == null ? List.of() : c.mounts()));
+        return s;
+    }
+
+    private static List<String> commandLine(Container c) {
+        List<String> words = new ArrayList<>();
+        if (c.path() != null && !c.path().isEmpty()) {
+            words.add(c.path());
+        }
+        if (c.args() != null) {
+            words.addAll(c.args());
+        }
+        return words;
+    }
+
+    private void create(Exchange x) throws IOException {
+        JsonNode body = x.bodyTree();
+        if (body == null) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "config cannot be empty in order to create a container");
+        }
+        ContainerConfig config;
+        HostConfig host;
+        try {
+            config = Exchange.JSON.treeToValue(body, ContainerConfig.class);
+            JsonNode hostNode = body.get("HostConfig");
+            host = hostNode == null || hostNode.isNull() ? null : Exchange.JSON.treeToValue(hostNode, HostConfig.class);
+        } catch (IOException e) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid JSON: " + Exchange.firstLine(e.getMessage()));
+        }
+        Container created = containers().create(x.query("name"), config, host);
+        ObjectNode answer = Exchange.JSON.createObjectNode().put("Id", created.id());
+        answer.putArray("Warnings");
+        x.json(HttpStatus.CREATED_201, answer);
+    }
+
+    private void inspect(Exchange x) throws IOException {
+        x.json(HttpStatus.OK_200, containers().inspect(x.path("id")));
+    }
+
+    private void start(Exchange x) throws IOException {
+        x.status(containers().start(x.path("id")) ? HttpStatus.NO_CONTENT_204 : HttpStatus.NOT_MODIFIED_304);
+    }
+
+    private void stop(Exchange x) throws IOException {
+        boolean stopped = containers().stop(x.path("id"), timeout(x));
+        x.status(stopped ? HttpStatus.NO_CONTENT_204 : HttpStatus.NOT_MODIFIED_304);
+    }
+
+    private void restart(Exchange x) throws IOException {
+        containers().restart(x.path("id"), timeout(x));
+        x.status(HttpStatus.NO_CONTENT_204);
+    }
+
+    /** {@code t} (the CLI's {@code --time}), or {@code timeout} as API 1.42 renamed it; null for the default. */
+    private static Integer timeout(Exchange x) {
+        Integer t = x.integer("t", null);
+        return t != null ? t : x.integer("timeout", null);
+    }
+
+    private void kill(Exchange x) throws IOException {
+        String signal = x.query("signal");
+        containers().kill(x.path("id"), signal == null || signal.isEmpty() ? "KILL" : signal);
+        x.status(HttpStatus.NO_CONTENT_204);
+    }
+
+    private void remove(Exchange x) throws IOException {
+        containers().remove(x.path("id"), x.flag("force"), x.flag("v"));
+        x.status(HttpStatus.NO_CONTENT_204);
+    }
+
+    /**
+     * Sends the headers at once, as dockerd does (the CLI's {@code run} waits for them before it starts the
+     * container), and the exit status when the condition is met.
+     */
+    private void await(Exchange x) throws Exception {
+        String condition = x.query("condition");
+        WaitCondition when = switch (condition == null || condition.isEmpty() ? "not-running" : condition) {
+            case "not-running" -> WaitCondition.NOT_RUNNING;
+            case "next-exit" -> WaitCondition.NEXT_EXIT;
+            case "removed" -> WaitCondition.REMOVED;
+            default -> throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid condition: \"" + condition
+                    + "\": use not-running, next-exit or removed");
+        };
+        var exit = containers().wait(x.path("id"), when);
+        x.stream(HttpStatus.OK_200, "application/json", out -> {
+            out.flush(); // the headers go now
+            int code;
+            try {
+                code = exit.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting", e);
+            } catch (ExecutionException e) {
+                ObjectNode failed = Exchange.JSON.createObjectNode().put("StatusCode", -1);
+                failed.putObject("Error").put("Message", String.valueOf(e.getCause().getMessage()));
+                out.write((Exchange.JSON.writeValueAsString(failed) + "\n").getBytes());
+                return;
+            }
+            ObjectNode answer = Exchange.JSON.createObjectNode().put("StatusCode", code);
+            out.write((Exchange.JSON.writeValueAsString(answer) + "\n").getBytes());
+        });
+    }
+
+    /** Logs, raw when the container has a TTY, else in Docker's 8-byte-header frames. */
+    private void logs(Exchange x) throws IOException {
+        String id = x.path("id");
+        boolean stdout = x.flag("stdout");
+        boolean stderr = x.flag("stderr");
+        if (!stdout && !stderr) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "Bad parameters: you must choose at least one stream");
+        }
+        boolean tty = containers().inspect(id).config().tty();
+        String tail = x.query("tail");
+        int lines;
+        try {
+            lines = tail == null || tail.isEmpty() || tail.equals("all") ? -1 : Integer.parseInt(tail);
+        } catch (NumberFormatException e) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid tail: \"" + tail + "\"");
+        }
+        LogOptions options = new LogOptions(stdout, stderr, x.flag("follow"), lines, time(x, "since"), time(x, "until"));
+        boolean timestamps = x.flag("timestamps");
+        try (LogReader reader = containers().logs(id, options)) {
+            x.stream(HttpStatus.OK_200, tty ? RAW : MULTIPLEXED, out -> {
+                out.flush();
+                for (LogReader.Entry entry = reader.next(); entry != null; entry = reader.next()) {
+                    byte[] data = timestamps ? withTimestamp(entry) : entry.data();
+                    if (tty) {
+                        out.write(data);
+                    } else {
+                        writeFrame(out, entry.stream(), data);
+                    }
+                    out.flush();
+                }
+            });
+        }
+    }
+
+    private static byte[] withTimestamp(LogReader.Entry entry) {
+        byte[] stamp = (java.time.format.DateTimeFormatter.ISO_INSTANT.format(entry.time()) + " ").getBytes();
+        byte[] data = new byte[stamp.length + entry.data().length];
+        System.arraycopy(stamp, 0, data, 0, stamp.length);
+        System.arraycopy(entry.data(), 0, data, stamp.length, entry.data().length);
+        return data;
+    }
+
+    /** Docker's stream frame: the stream (1 stdout, 2 stderr), three zero bytes, the length big-endian. */
+    static void writeFrame(OutputStream out, int stream, byte[] data) throws IOException {
+        out.write(new byte[] {(byte) stream, 0, 0, 0, (byte) (data.length >>> 24), (byte) (data.length >>> 16),
+                (byte) (data.length >>> 8), (byte) data.length});
+        out.write(data);
+    }
+
+    /** {@code since}/{@code until}: Unix seconds with an optional fraction, as the CLI sends them; 0 is none. */
+    private static Instant time(Exchange x, String name) {
+        String value = x.query(name);
+        if (value == null || value.isEmpty() || value.equals("0")) {
+            return null;
+        }
+        try {
+            java.math.BigDecimal seconds = new java.math.BigDecimal(value);
+            return Instant.ofEpochSecond(seconds.longValue(),
+                    seconds.remainder(java.math.BigDecimal.ONE).movePointRight(9).longValue());
+        } catch (NumberFormatException | ArithmeticException | DateTimeParseException e) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid " + name + ": \"" + value
+                    + "\" is not a Unix timestamp");
+        }
+    }
+
+    private void top(Exchange x) throws IOException {
+        String psArgs = x.query("ps_args");
+        Top top = containers().top(x.path("id"), psArgs == null || psArgs.isEmpty() ? "-ef" : psArgs);
+        ObjectNode answer = Exchange.JSON.createObjectNode();
+        answer.set("Titles", Exchange.JSON.valueToTree(top.titles()));
+        answer.set("Processes", Exchange.JSON.valueToTree(top.processes()));
+        x.json(HttpStatus.OK_200, answer);
+    }
+
+    private void changes(Exchange x) throws IOException {
+        ArrayNode answer = Exchange.JSON.createArrayNode();
+        for (Change change : containers().changes(x.path("id"))) {
+            int kind = switch (change.kind()) {
+                case MODIFIED -> 0;
+                case ADDED -> 1;
+                case DELETED -> 2;
+            };
+            answer.addObject().put("Path", change.path()).put("Kind", kind);
+        }
+        x.json(HttpStatus.OK_200, answer);
+    }
+
+    private void export(Exchange x) throws IOException {
+        String id = x.path("id");
+        containers().inspect(id); // a 404 before the stream starts
+        x.stream(HttpStatus.OK_200, "application/x-tar", out -> containers().export(id, out));
+    }
+
+    private void prune(Exchange x) throws IOException {
+        ObjectNode answer = Exchange.JSON.createObjectNode();
+        answer.set("ContainersDeleted", Exchange.JSON.valueToTree(containers().prune()));
+        answer.put("SpaceReclaimed", 0);
+        x.json(HttpStatus.OK_200, answer);
+    }
+
+    private interface Action {
+        void run() throws IOException;
+    }
+
+    private static void noContent(Exchange x, Action action) throws IOException {
+        action.run();
+        x.status(HttpStatus.NO_CONTENT_204);
+    }
+
+    private static String required(Exchange x, String name) {
+        String value = x.query(name);
+        if (value == null || value.isEmpty()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "the query parameter " + name + " is required");
+        }
+        return value;
+    }
+}

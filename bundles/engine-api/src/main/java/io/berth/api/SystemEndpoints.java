@@ -1,0 +1,111 @@
+package io.berth.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.containers.Container;
+import io.berth.spi.containers.ContainerService;
+import io.berth.spi.images.ImageStore;
+import io.berth.spi.images.LayerStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpStatus;
+
+/** {@code GET /info}: what {@code docker info} prints, from the services that are running. */
+final class SystemEndpoints {
+
+    private final String version;
+    private final String dataRoot;
+    private final Supplier<ContainerService> containers;
+    private final Supplier<ImageStore> images;
+    private final Supplier<LayerStore> layers;
+
+    SystemEndpoints(String version, String dataRoot, Supplier<ContainerService> containers,
+                    Supplier<ImageStore> images, Supplier<LayerStore> layers) {
+        this.version = version;
+        this.dataRoot = dataRoot;
+        this.containers = containers;
+        this.images = images;
+        this.layers = layers;
+    }
+
+    void addTo(Routes routes) {
+        routes.add("GET", "/info", this::info);
+    }
+
+    private void info(Exchange x) throws IOException {
+        ObjectNode info = Exchange.JSON.createObjectNode();
+        info.put("ID", hostId());
+        int running = 0;
+        int paused = 0;
+        int stopped = 0;
+        ContainerService containerService = containers.get();
+        if (containerService != null) {
+            for (Container c : containerService.list(true)) {
+                if (c.state().paused()) {
+                    paused++;
+                } else if (c.state().running()) {
+                    running++;
+                } else {
+                    stopped++;
+                }
+            }
+        }
+        info.put("Containers", running + paused + stopped).put("ContainersRunning", running)
+                .put("ContainersPaused", paused).put("ContainersStopped", stopped);
+        ImageStore imageStore = images.get();
+        info.put("Images", imageStore == null ? 0 : imageStore.list().size());
+        LayerStore layerStore = layers.get();
+        info.put("Driver", layerStore == null ? "" : layerStore.currentDriver());
+        info.putArray("DriverStatus");
+        info.put("DockerRootDir", dataRoot);
+        info.put("LoggingDriver", "k8s-file").put("CgroupDriver", "cgroupfs")
+                .put("CgroupVersion", Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers")) ? "2" : "1");
+        ObjectNode plugins = info.putObject("Plugins");
+        plugins.putArray("Volume").add("local");
+        plugins.putArray("Log").add("k8s-file");
+        info.putObject("Swarm").put("LocalNodeState", "inactive");
+        info.putArray("SecurityOptions").add("name=seccomp,profile=builtin");
+        info.put("KernelVersion", read("/proc/sys/kernel/osrelease"));
+        info.put("OperatingSystem", operatingSystem()).put("OSType", "linux")
+                .put("Architecture", System.getProperty("os.arch").equals("amd64") ? "x86_64"
+                        : System.getProperty("os.arch"));
+        info.put("NCPU", Runtime.getRuntime().availableProcessors()).put("MemTotal", memTotal());
+        info.put("Name", read("/proc/sys/kernel/hostname"));
+        info.put("ServerVersion", version);
+        info.put("Debug", false).put("ExperimentalBuild", false).put("LiveRestoreEnabled", true);
+        info.putArray("Warnings");
+        x.json(HttpStatus.OK_200, info);
+    }
+
+    private String hostId() {
+        String machineId = read("/etc/machine-id");
+        return machineId.isEmpty() ? "berth" : machineId;
+    }
+
+    private static String operatingSystem() {
+        for (String line : read("/etc/os-release").split("\n")) {
+            if (line.startsWith("PRETTY_NAME=")) {
+                return line.substring("PRETTY_NAME=".length()).replace("\"", "");
+            }
+        }
+        return "Linux";
+    }
+
+    private static long memTotal() {
+        for (String line : read("/proc/meminfo").split("\n")) {
+            if (line.startsWith("MemTotal:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return 0;
+    }
+
+    private static String read(String file) {
+        try {
+            return Files.readString(Path.of(file)).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.berth.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The docker CLI of this machine ({@code /usr/local/bin/docker}, else Debian's) against berthd, unchanged: the
+ * Engine API endpoints that need no hijacked stream (attach, exec and run in the foreground come next).
+ */
+class DockerCliIT {
+
+    @TempDir
+    Path dir;
+
+    private BerthDaemon daemon;
+
+    @BeforeEach
+    void startDaemon() throws Exception {
+        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"));
+        Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
+        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
+        for (String applet : List.of("sh", "echo", "sleep", "true", "cat")) {
+            Files.createSymbolicLink(root.resolve(applet), Path.of("busybox"));
+        }
+        Files.createDirectories(dir.resolve("rootfs/etc"));
+        Files.writeString(dir.resolve("rootfs/etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+        Path tar = dir.resolve("rootfs.tar");
+        check("tar", "-C", dir.resolve("rootfs").toString(), "-cf", tar.toString(), ".");
+        Commands.Result imported = daemon.shell("berth:import --change 'CMD [\"sh\"]' " + tar + " itest/busybox:1");
+        assertEquals(0, imported.exitCode(), imported::toString);
+    }
+
+    @AfterEach
+    void stopDaemon() throws Exception {
+        try {
+            if (daemon.process.isAlive()) {
+                for (String id : docker("ps", "-aq").stdout().split("\\s+")) {
+                    if (!id.isBlank()) {
+                        docker("rm", "-f", id);
+                    }
+                }
+            }
+        } finally {
+            daemon.close();
+        }
+    }
+
+    private Commands.Result docker(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(dockerBinary(), "-H", "unix://" + daemon.socket));
+        command.addAll(List.of(args));
+        return Commands.run(command.toArray(String[]::new));
+    }
+
+    private Commands.Result ok(String... args) throws Exception {
+        Commands.Result result = docker(args);
+        assertEquals(0, result.exitCode(), () -> "docker " + String.join(" ", args) + "\n" + result
+                + "\nberthd log:\n" + daemon.logText());
+        return result;
+    }
+
+    private static void check(String... command) throws Exception {
+        Commands.Result result = Commands.run(command);
+        assertEquals(0, result.exitCode(), result::toString);
+    }
+
+    private static String dockerBinary() {
+        return Files.isExecutable(Path.of("/usr/local/bin/docker")) ? "/usr/local/bin/docker" : "/usr/bin/docker";
+    }
+
+    @Test
+    void versionAndInfoDescribeBerth() throws Exception {
+        String version = ok("version", "--format", "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}")
+                .stdout();
+        assertTrue(version.matches("\\S+ 1\\.47 linux\\n"), version);
+        String info = ok("info", "--format", "{{.Images}} {{.Containers}} {{.OSType}} {{.Driver}}").stdout();
+        assertTrue(info.matches("1 0 linux (vfs|overlay2|btrfs)\\n"), info);
+    }
+
+    @Test
+    void aContainersLifeThroughTheDockerCli() throws Exception {
+        String id = ok("create", "--name", "c1", "itest/busybox:1", "sh", "-c", "echo out; echo err >&2; exit 3")
+                .stdout().strip();
+        assertTrue(id.matches("[0-9a-f]{64}"), id);
+        assertTrue(ok("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout().contains("c1 Created"));
+        ok("start", "c1");
+        assertEquals("3\n", ok("wait", "c1").stdout());
+        Commands.Result logs = ok("logs", "c1");
+        assertEquals("out\n", logs.stdout());
+        assertEquals("err\n", logs.stderr());
+        assertEquals("exited 3\n", ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "c1").stdout());
+
+        ok("run", "-d", "--name", "web", "itest/busybox:1", "sleep", "300");
+        assertEquals("web\n", ok("ps", "--format", "{{.Names}}").stdout());
+        assertTrue(ok("top", "web").stdout().contains("sleep 300"));
+        ok("pause", "web");
+        assertTrue(ok("ps", "--format", "{{.Status}}").stdout().contains("(Paused)"));
+        ok("unpause", "web");
+        ok("rename", "web", "web2");
+        ok("stop", "-t", "1", "web2");
+        assertEquals("web2\nc1\n", ok("ps", "-a", "--filter", "status=exited", "--format", "{{.Names}}").stdout());
+        ok("rm", "c1", "web2");
+        assertEquals("", ok("ps", "-aq").stdout());
+    }
+
+    @Test
+    void imagesAreListedTaggedAndRemoved() throws Exception {
+        assertEquals("itest/busybox:1\n", ok("images", "--format", "{{.Repository}}:{{.Tag}}").stdout());
+        ok("tag", "itest/busybox:1", "itest/other:2");
+        assertEquals("itest/busybox:1\nitest/other:2\n", ok("images", "--format", "{{.Repository}}:{{.Tag}}")
+                .stdout().lines().sorted().reduce("", (a, b) -> a + b + "\n"));
+        assertTrue(ok("rmi", "itest/other:2").stdout().contains("Untagged: itest/other:2"));
+        assertTrue(ok("image", "inspect", "-f", "{{.Os}}", "itest/busybox:1").stdout().contains("linux"));
+    }
+
+    @Test
+    void unknownThingsAndBadInputGetDockersAnswers() throws Exception {
+        Commands.Result noContainer = docker("rm", "nosuch");
+        assertNotEquals(0, noContainer.exitCode());
+        assertTrue(noContainer.stderr().contains("No such container: nosuch"), noContainer::toString);
+        Commands.Result noImage = docker("create", "itest/none:1");
+        assertNotEquals(0, noImage.exitCode());
+        assertTrue(noImage.stderr().contains("itest/none:1"), noImage::toString);
+        ok("create", "--name", "dup", "itest/busybox:1", "true");
+        Commands.Result conflict = docker("create", "--name", "dup", "itest/busybox:1", "true");
+        assertTrue(conflict.stderr().contains("is already in use"), conflict::toString);
+        Commands.Result badFilter = docker("ps", "--filter", "bogus=1");
+        assertNotEquals(0, badFilter.exitCode());
+        assertTrue(badFilter.stderr().contains("invalid filter 'bogus'"), badFilter::toString);
+        Commands.Result bad = Commands.run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}",
+                "--unix-socket", daemon.socket.toString(), "-X", "POST", "-H", "Content-Type: application/json",
+                "-d", "{bad", "http://berth/v1.47/containers/create");
+        assertEquals("400 application/json", bad.stdout());
+        assertEquals("dup\n", ok("ps", "-a", "--format", "{{.Names}}").stdout(), "the daemon kept serving");
+    }
+}
