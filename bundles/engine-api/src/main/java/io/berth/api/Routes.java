@@ -59,6 +59,11 @@ final class Routes {
 
     private static void answerFailure(Exchange exchange, Throwable e) {
         int status = statusOf(e);
+        if (e instanceof org.eclipse.jetty.io.EofException) {
+            // the client went away (docker run detached, a script's timeout): nothing to answer, nothing wrong here
+            exchange.callback.failed(e);
+            return;
+        }
         if (status == HttpStatus.INTERNAL_SERVER_ERROR_500) {
             LOG.log(System.Logger.Level.WARNING, exchange.request.getMethod() + " "
                     + exchange.request.getHttpURI().getPathQuery() + " failed", e);
