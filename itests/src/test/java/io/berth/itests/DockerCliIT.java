@@ -68,6 +68,14 @@ class DockerCliIT {
         return result;
     }
 
+    private String diff(String container) {
+        try {
+            return docker("diff", container).stdout();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
     private static void check(String... command) throws Exception {
         Commands.Result result = Commands.run(command);
         assertEquals(0, result.exitCode(), result::toString);
@@ -120,6 +128,72 @@ class DockerCliIT {
                 .stdout().lines().sorted().reduce("", (a, b) -> a + b + "\n"));
         assertTrue(ok("rmi", "itest/other:2").stdout().contains("Untagged: itest/other:2"));
         assertTrue(ok("image", "inspect", "-f", "{{.Os}}", "itest/busybox:1").stdout().contains("linux"));
+    }
+
+    @Test
+    void imagesTravelThroughARegistryArchivesAndCommits() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Commands.Result registry = daemon.shell("berth:registry-start --port " + port + " --root "
+                + dir.resolve("registry"));
+        assertEquals(0, registry.exitCode(), registry::toString);
+        try {
+            String remote = "127.0.0.1:" + port + "/cli/busybox:1";
+            ok("tag", "itest/busybox:1", remote);
+            String push = ok("push", remote).stdout();
+            assertTrue(push.contains("The push refers to repository [" + "127.0.0.1:" + port + "/cli/busybox]")
+                    && push.contains("1: digest: sha256:"), push);
+            ok("rmi", remote);
+            String pull = ok("pull", remote).stdout();
+            assertTrue(pull.contains("Digest: sha256:") && pull.contains(remote), pull);
+            Commands.Result missing = docker("pull", "127.0.0.1:" + port + "/cli/none:1");
+            assertNotEquals(0, missing.exitCode(), missing::toString);
+        } finally {
+            daemon.shell("berth:registry-stop");
+        }
+
+        Path saved = dir.resolve("saved.tar");
+        ok("save", "-o", saved.toString(), "itest/busybox:1");
+        ok("tag", "itest/busybox:1", "itest/keep:1"); // the image stays while its first name goes
+        ok("rmi", "itest/busybox:1");
+        assertTrue(ok("load", "-i", saved.toString()).stdout().contains("Loaded image: itest/busybox:1"));
+
+        ok("run", "-d", "--name", "maker", "itest/busybox:1", "sh", "-c", "echo made > /made; sleep 300");
+        Await.until("the file", () -> diff("maker"), d -> d.contains("A /made"), daemon::logText);
+        String committed = ok("commit", "-c", "CMD [\"cat\", \"/made\"]", "maker", "itest/committed:1").stdout();
+        assertTrue(committed.startsWith("sha256:"), committed);
+        ok("run", "-d", "--name", "reader", "itest/committed:1");
+        assertEquals("0\n", ok("wait", "reader").stdout());
+        assertEquals("made\n", ok("logs", "reader").stdout());
+
+        Path exported = dir.resolve("exported.tar");
+        ok("export", "-o", exported.toString(), "maker");
+        assertTrue(Commands.run("tar", "-tf", exported.toString()).stdout().lines().anyMatch(l -> l.endsWith("made")));
+        assertTrue(ok("import", exported.toString(), "itest/imported:1").stdout().startsWith("sha256:"));
+        assertTrue(ok("images", "--format", "{{.Repository}}").stdout().contains("itest/imported"));
+
+        String events = ok("events", "--since", "5m", "--until", "0s", "--filter", "type=container",
+                "--format", "{{.Action}} {{.Actor.Attributes.name}}").stdout();
+        assertTrue(events.contains("create maker") && events.contains("die reader"), events);
+        assertTrue(ok("system", "df").stdout().contains("Images"));
+    }
+
+    @Test
+    void volumesAreCreatedListedInspectedAndRemoved() throws Exception {
+        ok("volume", "create", "--label", "team=a", "data");
+        assertEquals("data\n", ok("volume", "ls", "-q", "--filter", "label=team=a").stdout());
+        String mountpoint = ok("volume", "inspect", "-f", "{{.Mountpoint}}", "data").stdout().strip();
+        assertTrue(Files.isDirectory(Path.of(mountpoint)), mountpoint);
+        ok("create", "--name", "user", "-v", "data:/data", "itest/busybox:1", "true");
+        Commands.Result inUse = docker("volume", "rm", "data");
+        assertTrue(inUse.stderr().contains("volume is in use"), inUse::toString);
+        ok("rm", "user");
+        ok("volume", "rm", "data");
+        ok("volume", "create", "spare");
+        assertTrue(ok("volume", "prune", "-af").stdout().contains("spare"));
+        assertEquals("", ok("volume", "ls", "-q").stdout());
     }
 
     @Test

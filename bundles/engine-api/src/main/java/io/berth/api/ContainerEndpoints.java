@@ -5,6 +5,7 @@ import static io.berth.api.Routes.NAME;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerConfig;
 import io.berth.spi.containers.ContainerFilter;
@@ -14,6 +15,7 @@ import io.berth.spi.containers.LogOptions;
 import io.berth.spi.containers.LogReader;
 import io.berth.spi.containers.Top;
 import io.berth.spi.containers.WaitCondition;
+import io.berth.spi.images.Image;
 import io.berth.spi.storage.Change;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -44,6 +46,7 @@ final class ContainerEndpoints {
     void addTo(Routes routes) {
         String one = "/containers/(?<id>" + NAME + ")";
         routes.add("GET", "/containers/json", this::list)
+                .add("POST", "/commit", this::commit)
                 .add("POST", "/containers/create", this::create)
                 .add("POST", "/containers/prune", this::prune)
                 .add("GET", one + "/json", this::inspect)
@@ -90,7 +93,7 @@ final class ContainerEndpoints {
     }
 
     /** One entry of {@code GET /containers/json}. */
-    private static ObjectNode summary(Container c, Instant now) {
+    static ObjectNode summary(Container c, Instant now) {
         ObjectNode s = Exchange.JSON.createObjectNode();
         s.put("Id", c.id());
         s.putArray("Names").add(c.name());
@@ -300,6 +303,24 @@ final class ContainerEndpoints {
         String id = x.path("id");
         containers().inspect(id); // a 404 before the stream starts
         x.stream(HttpStatus.OK_200, "application/x-tar", out -> containers().export(id, out));
+    }
+
+    /** {@code docker commit}: {@code container}, {@code repo}, {@code tag}, {@code comment}, {@code author}, {@code changes}. */
+    private void commit(Exchange x) throws IOException {
+        String container = required(x, "container");
+        String repo = x.query("repo");
+        String tag = x.query("tag");
+        String reference = repo == null || repo.isEmpty() ? null
+                : tag == null || tag.isEmpty() ? repo : repo + ":" + tag;
+        String pause = x.query("pause");
+        boolean pauseIt = pause == null || pause.isEmpty() || x.flag("pause"); // dockerd pauses unless told not to
+        Image image = containers().commit(container, new CommitRequest(reference, orEmpty(x.query("comment")),
+                orEmpty(x.query("author")), x.queryValues("changes"), pauseIt));
+        x.json(HttpStatus.CREATED_201, java.util.Map.of("Id", image.id()));
+    }
+
+    private static String orEmpty(String text) {
+        return text == null ? "" : text;
     }
 
     private void prune(Exchange x) throws IOException {

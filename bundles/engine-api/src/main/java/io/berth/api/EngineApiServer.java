@@ -1,10 +1,12 @@
 package io.berth.api;
 
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.events.Events;
 import io.berth.spi.images.ImageStore;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.kernel.KernelProperties;
 import io.berth.spi.shell.CommandShell;
+import io.berth.spi.volumes.VolumeService;
 import java.nio.channels.ServerSocketChannel;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -55,6 +57,14 @@ public class EngineApiServer {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile LayerStore layers;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile VolumeService volumes;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile Events events;
+
     @Activate
     public EngineApiServer(BundleContext context) {
         String version = String.valueOf(context.getProperty(KernelProperties.VERSION));
@@ -68,8 +78,11 @@ public class EngineApiServer {
         Routes routes = new Routes();
         new ContainerEndpoints(() -> containers).addTo(routes);
         new ImageEndpoints(() -> images).addTo(routes);
+        new TransferEndpoints(() -> images).addTo(routes);
+        new VolumeEndpoints(() -> volumes).addTo(routes);
+        new EventEndpoints(() -> events).addTo(routes);
         new SystemEndpoints(version, String.valueOf(context.getProperty(KernelProperties.DATA_ROOT)),
-                () -> containers, () -> images, () -> layers).addTo(routes);
+                () -> containers, () -> images, () -> layers, () -> volumes).addTo(routes);
         handler = new EngineApiHandler(version, () -> shell, routes);
         server.setHandler(handler);
     }

@@ -63,16 +63,22 @@ final class ImageEndpoints {
                     .anyMatch(tag -> matches(r, tag)))) {
                 continue;
             }
-            ObjectNode entry = list.addObject();
-            entry.put("Id", image.id()).put("ParentId", "");
-            entry.set("RepoTags", Exchange.JSON.valueToTree(image.repoTags()));
-            entry.set("RepoDigests", Exchange.JSON.valueToTree(image.repoDigests()));
-            entry.put("Created", Instant.parse(image.created()).getEpochSecond());
-            entry.put("Size", image.size()).put("SharedSize", -1).put("VirtualSize", image.size());
-            entry.putObject("Labels");
-            entry.put("Containers", -1);
+            list.add(summary(image, -1, -1));
         }
         x.json(HttpStatus.OK_200, list);
+    }
+
+    /** One entry of {@code GET /images/json} (-1: not computed, as dockerd says it there). */
+    static ObjectNode summary(Image image, long sharedSize, int containers) {
+        ObjectNode entry = Exchange.JSON.createObjectNode();
+        entry.put("Id", image.id()).put("ParentId", "");
+        entry.set("RepoTags", Exchange.JSON.valueToTree(image.repoTags()));
+        entry.set("RepoDigests", Exchange.JSON.valueToTree(image.repoDigests()));
+        entry.put("Created", Instant.parse(image.created()).getEpochSecond());
+        entry.put("Size", image.size()).put("SharedSize", sharedSize).put("VirtualSize", image.size());
+        entry.putObject("Labels");
+        entry.put("Containers", containers);
+        return entry;
     }
 
     /** A reference filter: {@code busybox} matches {@code busybox:latest}, a {@code *} any run of characters. */

@@ -1,9 +1,17 @@
 package io.berth.api;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.images.ImageDiskUsage;
 import io.berth.spi.images.ImageStore;
+import io.berth.spi.volumes.Volume;
+import io.berth.spi.volumes.VolumeService;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import io.berth.spi.images.LayerStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,9 +27,11 @@ final class SystemEndpoints {
     private final Supplier<ContainerService> containers;
     private final Supplier<ImageStore> images;
     private final Supplier<LayerStore> layers;
+    private final Supplier<VolumeService> volumes;
 
     SystemEndpoints(String version, String dataRoot, Supplier<ContainerService> containers,
-                    Supplier<ImageStore> images, Supplier<LayerStore> layers) {
+                    Supplier<ImageStore> images, Supplier<LayerStore> layers, Supplier<VolumeService> volumes) {
+        this.volumes = volumes;
         this.version = version;
         this.dataRoot = dataRoot;
         this.containers = containers;
@@ -30,7 +40,58 @@ final class SystemEndpoints {
     }
 
     void addTo(Routes routes) {
-        routes.add("GET", "/info", this::info);
+        routes.add("GET", "/info", this::info)
+                .add("GET", "/system/df", this::diskUsage);
+    }
+
+    /** {@code docker system df}: images with their shared and unique sizes, containers, volumes with their use. */
+    private void diskUsage(Exchange x) throws IOException {
+        ObjectNode answer = Exchange.JSON.createObjectNode();
+        ImageStore imageStore = images.get();
+        ArrayNode imageList = answer.putArray("Images");
+        if (imageStore != null) {
+            ImageDiskUsage usage = imageStore.diskUsage();
+            answer.put("LayersSize", usage.layersSize());
+            for (ImageDiskUsage.Entry entry : usage.images()) {
+                imageList.add(ImageEndpoints.summary(entry.image(), entry.sharedSize(), entry.containers()));
+            }
+        }
+        ArrayNode containerList = answer.putArray("Containers");
+        Map<String, Integer> volumeUsers = new TreeMap<>();
+        ContainerService containerService = containers.get();
+        if (containerService != null) {
+            Instant now = Instant.now();
+            for (Container c : containerService.list(true)) {
+                containerList.add(ContainerEndpoints.summary(c, now));
+                for (Container.MountPoint mount : c.mounts() == null ? List.<Container.MountPoint>of() : c.mounts()) {
+                    if (mount.name() != null) {
+                        volumeUsers.merge(mount.name(), 1, Integer::sum);
+                    }
+                }
+            }
+        }
+        ArrayNode volumeList = answer.putArray("Volumes");
+        VolumeService volumeService = volumes.get();
+        if (volumeService != null) {
+            for (Volume volume : volumeService.list()) {
+                ObjectNode entry = Exchange.JSON.valueToTree(volume);
+                entry.putObject("UsageData").put("Size", directorySize(Path.of(volume.mountpoint())))
+                        .put("RefCount", volumeUsers.getOrDefault(volume.name(), 0));
+                volumeList.add(entry);
+            }
+        }
+        answer.putArray("BuildCache");
+        x.json(HttpStatus.OK_200, answer);
+    }
+
+    /** Bytes of the regular files below {@code dir} (links not followed); -1 if it cannot be read. */
+    private static long directorySize(Path dir) {
+        try (var files = Files.walk(dir)) {
+            return files.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return -1;
+        }
     }
 
     private void info(Exchange x) throws IOException {

@@ -1,0 +1,108 @@
+package io.berth.api;
+
+import static io.berth.api.Routes.NAME;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.volumes.Volume;
+import io.berth.spi.volumes.VolumeService;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpStatus;
+
+/** {@code /volumes...}: {@code docker volume create/ls/inspect/rm/prune}. */
+final class VolumeEndpoints {
+
+    private final Supplier<VolumeService> service;
+
+    VolumeEndpoints(Supplier<VolumeService> service) {
+        this.service = service;
+    }
+
+    void addTo(Routes routes) {
+        String one = "/volumes/(?<name>" + NAME + ")";
+        routes.add("GET", "/volumes", this::list)
+                .add("POST", "/volumes/create", this::create)
+                .add("POST", "/volumes/prune", this::prune)
+                .add("GET", one, x -> x.json(HttpStatus.OK_200, volumes().inspect(x.path("name"))))
+                .add("DELETE", one, x -> {
+                    volumes().remove(x.path("name"), x.flag("force"));
+                    x.status(HttpStatus.NO_CONTENT_204);
+                });
+    }
+
+    private VolumeService volumes() {
+        VolumeService current = service.get();
+        if (current == null) {
+            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503, "the volume service is not running (bundle io.berth.containers)");
+        }
+        return current;
+    }
+
+    private void list(Exchange x) throws IOException {
+        Map<String, List<String>> filters = x.filters();
+        for (String kind : filters.keySet()) {
+            if (!kind.equals("name") && !kind.equals("driver") && !kind.equals("label")) {
+                throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid filter '" + kind
+                        + "': the filters are name, driver and label");
+            }
+        }
+        List<Volume> shown = new ArrayList<>();
+        for (Volume volume : volumes().list()) {
+            Map<String, String> labels = volume.labels() == null ? Map.of() : volume.labels();
+            boolean name = filters.getOrDefault("name", List.of()).stream().allMatch(n -> volume.name().contains(n));
+            boolean driver = filters.getOrDefault("driver", List.of()).stream().allMatch(volume.driver()::equals);
+            boolean label = filters.getOrDefault("label", List.of()).stream().allMatch(l -> {
+                int equals = l.indexOf('=');
+                return equals < 0 ? labels.containsKey(l) : l.substring(equals + 1).equals(labels.get(l.substring(0, equals)));
+            });
+            if (name && driver && label) {
+                shown.add(volume);
+            }
+        }
+        ObjectNode answer = Exchange.JSON.createObjectNode();
+        answer.set("Volumes", Exchange.JSON.valueToTree(shown));
+        answer.putArray("Warnings");
+        x.json(HttpStatus.OK_200, answer);
+    }
+
+    private void create(Exchange x) throws IOException {
+        JsonNode body = x.bodyTree();
+        String name = body == null ? null : text(body, "Name");
+        String driver = body == null ? null : text(body, "Driver");
+        if (driver != null && !driver.equals("local")) {
+            throw new ApiException(HttpStatus.NOT_FOUND_404, "plugin \"" + driver + "\" not found");
+        }
+        Volume volume = volumes().create(name, map(body, "Labels"), map(body, "DriverOpts"));
+        x.json(HttpStatus.CREATED_201, volume);
+    }
+
+    private void prune(Exchange x) throws IOException {
+        List<String> all = x.filters().getOrDefault("all", List.of());
+        List<String> deleted = volumes().prune(all.contains("true") || all.contains("1"));
+        ObjectNode answer = Exchange.JSON.createObjectNode();
+        answer.set("VolumesDeleted", Exchange.JSON.valueToTree(deleted));
+        answer.put("SpaceReclaimed", 0);
+        x.json(HttpStatus.OK_200, answer);
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        return value == null || value.isNull() || value.asText().isEmpty() ? null : value.asText();
+    }
+
+    private static Map<String, String> map(JsonNode body, String field) {
+        Map<String, String> map = new TreeMap<>();
+        JsonNode value = body == null ? null : body.get(field);
+        if (value != null && value.isObject()) {
+            value.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
+        } else if (value != null && !value.isNull()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, field + " must be an object of strings");
+        }
+        return map;
+    }
+}
