@@ -174,10 +174,34 @@ class DockerCliIT {
         assertTrue(ok("import", exported.toString(), "itest/imported:1").stdout().startsWith("sha256:"));
         assertTrue(ok("images", "--format", "{{.Repository}}").stdout().contains("itest/imported"));
 
-        String events = ok("events", "--since", "5m", "--until", "0s", "--filter", "type=container",
+        // the CLI sends a duration's until in whole seconds: a time past this second includes what just happened
+        String until = Long.toString(java.time.Instant.now().getEpochSecond() + 1);
+        String events = ok("events", "--since", "5m", "--until", until, "--filter", "type=container",
                 "--format", "{{.Action}} {{.Actor.Attributes.name}}").stdout();
         assertTrue(events.contains("create maker") && events.contains("die reader"), events);
         assertTrue(ok("system", "df").stdout().contains("Images"));
+    }
+
+    @Test
+    void filesGoInAndOutAndStatsAreMeasured() throws Exception {
+        ok("run", "-d", "--name", "busy", "itest/busybox:1", "sh", "-c", "echo inside > /f; while true; do :; done");
+        Await.until("the file", () -> diff("busy"), d -> d.contains("A /f"), daemon::logText);
+        Path out = dir.resolve("out");
+        ok("cp", "busy:/f", out.toString());
+        assertEquals("inside\n", Files.readString(out));
+        Path in = Files.writeString(dir.resolve("in"), "from the host\n");
+        ok("cp", in.toString(), "busy:/in");
+        Path back = dir.resolve("back");
+        ok("cp", "busy:/in", back.toString());
+        assertEquals("from the host\n", Files.readString(back));
+        Commands.Result missing = docker("cp", "busy:/nope", dir.resolve("x").toString());
+        assertTrue(missing.stderr().contains("Could not find the file /nope"), missing::toString);
+
+        String stats = ok("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.PIDs}}", "busy").stdout();
+        String[] fields = stats.strip().split(" ");
+        assertEquals("busy", fields[0], stats);
+        assertTrue(Double.parseDouble(fields[1].replace("%", "")) > 10, "a busy loop uses CPU: " + stats);
+        assertEquals("1", fields[2], stats);
     }
 
     @Test

@@ -79,6 +79,8 @@ public class EngineApiServer {
         new ContainerEndpoints(() -> containers).addTo(routes);
         new ImageEndpoints(() -> images).addTo(routes);
         new TransferEndpoints(() -> images).addTo(routes);
+        new ArchiveEndpoints(() -> containers).addTo(routes);
+        new StatsEndpoints(() -> containers).addTo(routes);
         new VolumeEndpoints(() -> volumes).addTo(routes);
         new EventEndpoints(() -> events).addTo(routes);
         new SystemEndpoints(version, String.valueOf(context.getProperty(KernelProperties.DATA_ROOT)),

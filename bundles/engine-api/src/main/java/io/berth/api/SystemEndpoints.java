@@ -153,7 +153,8 @@ final class SystemEndpoints {
         return "Linux";
     }
 
-    private static long memTotal() {
+    /** The host's memory in bytes (/proc/meminfo), 0 if unknown. */
+    static long memTotal() {
         for (String line : read("/proc/meminfo").split("\n")) {
             if (line.startsWith("MemTotal:")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
