@@ -82,6 +82,10 @@ public final class DaemonConfig {
         Map<String, Object> merged = new LinkedHashMap<>(fromFile);
         merged.putAll(flagSettings);
         validate(merged, file);
+        if (listensOnTcp(merged) && !tlsOn(merged)) {
+            warnings.add("listening on tcp:// without TLS (--tls=false): anyone who reaches the address controls the"
+                    + " daemon and the host");
+        }
         return new DaemonConfig(Collections.unmodifiableMap(merged), List.copyOf(warnings));
     }
 
@@ -182,6 +186,21 @@ public final class DaemonConfig {
                 ListenAddress.parse(host.toString());
             }
         }
+        if (listensOnTcp(settings) && !tlsOn(settings) && !Boolean.FALSE.equals(settings.get("tls"))) {
+            throw new UsageException("berth does not listen on tcp:// without TLS: give --tlsverify with --tlscacert,"
+                    + " --tlscert and --tlskey (\"tlsverify\": true in daemon.json), or --tls=false to allow"
+                    + " unauthenticated access explicitly");
+        }
+    }
+
+    private static boolean listensOnTcp(Map<String, Object> settings) {
+        return settings.get("hosts") instanceof List<?> list
+                && list.stream().anyMatch(host -> host.toString().startsWith("tcp://"));
+    }
+
+    /** dockerd's rule: {@code tlsverify} implies {@code tls}. */
+    private static boolean tlsOn(Map<String, Object> settings) {
+        return Boolean.TRUE.equals(settings.get("tls")) || Boolean.TRUE.equals(settings.get("tlsverify"));
     }
 
     /** Warnings found while reading the file, to be logged once logging is set up. */

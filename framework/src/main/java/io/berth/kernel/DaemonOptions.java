@@ -31,6 +31,11 @@ public record DaemonOptions(Path configFile, boolean explicitConfigFile, Map<Str
                   --exec-root string     Root directory for execution state files (default "/run/berth")
               -H, --host list            Daemon socket(s) to listen on (default "unix:///run/berth/berth.sock")
               -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+                  --tls                  Use TLS on tcp:// addresses; implied by --tlsverify
+                  --tlscacert string     Trust certs signed only by this CA (default "~/.docker/ca.pem")
+                  --tlscert string       Path to TLS certificate file (default "~/.docker/cert.pem")
+                  --tlskey string        Path to TLS key file (default "~/.docker/key.pem")
+                  --tlsverify            Use TLS and verify the remote (clients need a certificate the CA signed)
                   --shell                Also open an interactive Gogo console on this terminal
                   --help                 Print usage
             """;
@@ -70,6 +75,18 @@ public record DaemonOptions(Path configFile, boolean explicitConfigFile, Map<Str
                 }
                 case "-H", "--host" -> {
                     hosts.add(value(args, i, name, inlineValue));
+                    if (inlineValue == null) i++;
+                }
+                case "--tls", "--tlsverify" -> {
+                    String value = inlineValue == null ? "true" : inlineValue;
+                    if (!value.equals("true") && !value.equals("false")) {
+                        throw new UsageException("invalid boolean value \"" + value + "\" for " + name
+                                + "\nSee 'berthd --help'.");
+                    }
+                    flags.put(name.substring(2), Boolean.parseBoolean(value));
+                }
+                case "--tlscacert", "--tlscert", "--tlskey" -> {
+                    flags.put(name.substring(2), value(args, i, name, inlineValue));
                     if (inlineValue == null) i++;
                 }
                 case "-l", "--log-level" -> {

@@ -33,7 +33,8 @@ public final class Listeners implements AutoCloseable {
         Listeners listeners = new Listeners();
         try {
             for (ListenAddress address : addresses) {
-                listeners.channels.put(address, bindUnix(address.path(), group));
+                listeners.channels.put(address, address.tcp() != null ? bindTcp(address)
+                        : bindUnix(address.path(), group));
             }
         } catch (IOException | UsageException | RuntimeException e) {
             listeners.close();
@@ -59,6 +60,21 @@ public final class Listeners implements AutoCloseable {
                 setGroup(path, group);
             }
         } catch (IOException | UsageException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        return channel;
+    }
+
+    private static ServerSocketChannel bindTcp(ListenAddress address) throws IOException, UsageException {
+        ServerSocketChannel channel = ServerSocketChannel.open();
+        try {
+            channel.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+            channel.bind(address.tcp(), BACKLOG);
+        } catch (java.net.BindException e) {
+            channel.close();
+            throw new UsageException("cannot listen on " + address.uri() + ": " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
@@ -92,7 +108,9 @@ public final class Listeners implements AutoCloseable {
         for (Map.Entry<ListenAddress, ServerSocketChannel> entry : new ArrayList<>(channels.entrySet())) {
             try {
                 entry.getValue().close();
-                Files.deleteIfExists(entry.getKey().path());
+                if (entry.getKey().path() != null) {
+                    Files.deleteIfExists(entry.getKey().path());
+                }
             } catch (IOException ignored) {
                 // best effort at shutdown; a stale socket is detected and replaced at the next start
             }

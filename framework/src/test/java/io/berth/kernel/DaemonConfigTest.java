@@ -35,7 +35,7 @@ class DaemonConfigTest {
         assertEquals(Path.of("/var/lib/berth"), config.dataRoot());
         assertEquals(Path.of("/run/berth"), config.execRoot());
         assertEquals("info", config.logLevel());
-        assertEquals(List.of(new ListenAddress("unix:///run/berth/berth.sock", Path.of("/run/berth/berth.sock"))),
+        assertEquals(List.of(new ListenAddress("unix:///run/berth/berth.sock", Path.of("/run/berth/berth.sock"), null)),
                 config.hosts());
         assertTrue(config.warnings().isEmpty());
     }
@@ -105,10 +105,23 @@ class DaemonConfigTest {
     }
 
     @Test
-    void tcpHostIsRefusedClearly() throws Exception {
-        UsageException e = refused("{\"hosts\": [\"unix:///tmp/ok.sock\", \"tcp://0.0.0.0:2375\"]}");
-        assertTrue(e.getMessage().contains("tcp://0.0.0.0:2375"), e.getMessage());
-        assertTrue(e.getMessage().contains("unix:// sockets only"), e.getMessage());
+    void tcpWithoutTlsIsRefusedUnlessAskedForAndThenWarned() throws Exception {
+        UsageException e = refused("{\"hosts\": [\"unix:///tmp/ok.sock\", \"tcp://127.0.0.1:2375\"]}");
+        assertTrue(e.getMessage().contains("does not listen on tcp:// without TLS"), e.getMessage());
+        assertTrue(e.getMessage().contains("--tls=false"), e.getMessage());
+
+        Path plain = Files.writeString(dir.resolve("plain.json"), "{\"hosts\": [\"tcp://127.0.0.1:2375\"], \"tls\": false}");
+        DaemonConfig config = DaemonConfig.load(plain, true, Map.of());
+        assertEquals(new java.net.InetSocketAddress("127.0.0.1", 2375), config.hosts().get(0).tcp());
+        assertTrue(config.warnings().get(0).contains("without TLS"), config.warnings().toString());
+
+        DaemonConfig tls = DaemonConfig.load(dir.resolve("absent.json"), false,
+                Map.of("hosts", List.of("tcp://127.0.0.1"), "tlsverify", true));
+        assertEquals("tcp://127.0.0.1:2376", tls.hosts().get(0).uri(), "dockerd's TLS port by default");
+        assertTrue(tls.warnings().isEmpty());
+        assertTrue(refused("{\"hosts\": [\"tcp://127.0.0.1:99999\"], \"tlsverify\": true}").getMessage()
+                .contains("1 to 65535"));
+        assertTrue(refused("{\"hosts\": [\"ssh://x\"]}").getMessage().contains("unix:// and tcp://"));
     }
 
     @Test

@@ -220,6 +220,65 @@ class DockerCliIT {
         assertEquals("", ok("volume", "ls", "-q").stdout());
     }
 
+    /** The same CLI over tcp:// with mutual TLS: certificates made here by openssl, a client without one refused. */
+    @Test
+    void theCliWorksOverTcpWithMutualTlsAndStrangersAreTurnedAway() throws Exception {
+        Path pki = Files.createDirectories(dir.resolve("pki"));
+        String ca = pki.resolve("ca.pem").toString();
+        openssl(pki, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem",
+                "-days", "2", "-subj", "/CN=berth-itest-ca");
+        certificate(pki, "server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+        certificate(pki, "client", "extendedKeyUsage=clientAuth\n");
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        daemon.close();
+        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("tls-daemon"),
+                "-H", "tcp://127.0.0.1:" + port, "--tlsverify", "--tlscacert", ca,
+                "--tlscert", pki.resolve("server-cert.pem").toString(), "--tlskey", pki.resolve("server-key.pem").toString());
+        String tcp = "tcp://127.0.0.1:" + port;
+        List<String> tls = List.of(dockerBinary(), "-H", tcp, "--tlsverify", "--tlscacert", ca,
+                "--tlscert", pki.resolve("client-cert.pem").toString(), "--tlskey", pki.resolve("client-key.pem").toString());
+        assertEquals("1.47\n", tlsOk(tls, "version", "--format", "{{.Server.APIVersion}}").stdout());
+        Path tar = dir.resolve("rootfs.tar");
+        tlsOk(tls, "import", tar.toString(), "itest/busybox:1");
+        tlsOk(tls, "create", "--name", "over-tls", "itest/busybox:1", "echo", "secure");
+        tlsOk(tls, "start", "over-tls");
+        assertEquals("0\n", tlsOk(tls, "wait", "over-tls").stdout());
+        assertEquals("secure\n", tlsOk(tls, "logs", "over-tls").stdout());
+        tlsOk(tls, "rm", "over-tls");
+
+        Commands.Result noCertificate = Commands.run(dockerBinary(), "-H", tcp, "--tlsverify", "--tlscacert", ca, "ps");
+        assertNotEquals(0, noCertificate.exitCode());
+        assertTrue(noCertificate.stderr().contains("certificate required"), noCertificate::toString);
+        Commands.Result plain = Commands.run("curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + port + "/_ping");
+        assertNotEquals(0, plain.exitCode(), "plain HTTP gets no answer");
+    }
+
+    private static Commands.Result tlsOk(List<String> cli, String... args) throws Exception {
+        List<String> command = new ArrayList<>(cli);
+        command.addAll(List.of(args));
+        Commands.Result result = Commands.run(command.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), () -> String.join(" ", command) + "\n" + result);
+        return result;
+    }
+
+    private static void certificate(Path pki, String name, String extensions) throws Exception {
+        openssl(pki, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + "-key.pem", "-out", name + ".csr",
+                "-subj", "/CN=" + name);
+        Files.writeString(pki.resolve(name + ".ext"), extensions.replace("\\n", "\n"));
+        openssl(pki, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+                "-CAcreateserial", "-out", name + "-cert.pem", "-days", "2", "-extfile", name + ".ext");
+    }
+
+    private static void openssl(Path dir, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "cd \"$0\" && exec openssl \"$@\"",
+                dir.toString()));
+        command.addAll(List.of(args));
+        check(command.toArray(String[]::new));
+    }
+
     @Test
     void unknownThingsAndBadInputGetDockersAnswers() throws Exception {
         Commands.Result noContainer = docker("rm", "nosuch");

@@ -13,11 +13,15 @@ import java.util.Map;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -28,8 +32,30 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * as long as this bundle is active. Listeners and the shell may come and go
  * while it runs.
  */
-@Component(immediate = true)
+@Component(immediate = true, configurationPid = KernelProperties.DAEMON_PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
 public class EngineApiServer {
+
+    /** The part of daemon.json this component reads: dockerd's TLS settings for tcp:// listeners. */
+    @interface DaemonSettings {
+        boolean tls() default false;
+
+        boolean tlsverify() default false;
+
+        String tlscacert() default "";
+
+        String tlscert() default "";
+
+        String tlskey() default "";
+    }
+
+    /** The TLS settings in effect, compared when daemon.json changes. */
+    private record Tls(boolean on, boolean verify, String ca, String cert, String key) {
+        static Tls of(DaemonSettings settings) {
+            return new Tls(settings.tls() || settings.tlsverify(), settings.tlsverify(), settings.tlscacert(),
+                    settings.tlscert(), settings.tlskey());
+        }
+    }
 
     private static final System.Logger LOG = System.getLogger("berth.api");
 
@@ -40,6 +66,7 @@ public class EngineApiServer {
     private final Map<String, ServerSocketChannel> listeners = new LinkedHashMap<>();
     private final Map<String, KernelSocketConnector> connectors = new LinkedHashMap<>();
     private boolean running;
+    private Tls tls;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -66,7 +93,8 @@ public class EngineApiServer {
     private volatile Events events;
 
     @Activate
-    public EngineApiServer(BundleContext context) {
+    public EngineApiServer(BundleContext context, DaemonSettings settings) {
+        tls = Tls.of(settings);
         String version = String.valueOf(context.getProperty(KernelProperties.VERSION));
         QueuedThreadPool threads = new QueuedThreadPool(128, 2);
         threads.setName("berth-api");
@@ -127,11 +155,53 @@ public class EngineApiServer {
         }
     }
 
+    /** New TLS settings take effect on the tcp:// listeners at once; unix sockets and open streams are untouched. */
+    @Modified
+    synchronized void modified(DaemonSettings settings) throws Exception {
+        Tls changed = Tls.of(settings);
+        if (changed.equals(tls)) {
+            return;
+        }
+        tls = changed;
+        for (Map.Entry<String, ServerSocketChannel> listener : listeners.entrySet()) {
+            if (listener.getKey().startsWith("tcp://") && running) {
+                KernelSocketConnector old = connectors.remove(listener.getKey());
+                if (old != null) {
+                    old.stop();
+                    server.removeConnector(old);
+                }
+                serve(listener.getKey(), listener.getValue());
+            }
+        }
+    }
+
     private void serve(String uri, ServerSocketChannel channel) throws Exception {
-        KernelSocketConnector connector = new KernelSocketConnector(server, http, channel, uri);
+        KernelSocketConnector connector;
+        if (uri.startsWith("tcp://") && tls.on()) {
+            SslContextFactory.Server context;
+            try {
+                context = TlsFiles.context(TlsFiles.orDefault(tls.ca(), "ca.pem"),
+                        TlsFiles.orDefault(tls.cert(), "cert.pem"), TlsFiles.orDefault(tls.key(), "key.pem"),
+                        tls.verify());
+            } catch (IllegalArgumentException e) {
+                // the other listeners go on; the kernel keeps this one's socket for when the files are right
+                LOG.log(System.Logger.Level.ERROR, "not serving " + uri + ": " + e.getMessage());
+                return;
+            }
+            connector = new KernelSocketConnector(server, channel, uri,
+                    new SslConnectionFactory(context, http.getProtocol()), http);
+        } else {
+            if (uri.startsWith("tcp://")) {
+                LOG.log(System.Logger.Level.WARNING, "serving " + uri + " without TLS: anyone who reaches it"
+                        + " controls the daemon");
+            }
+            connector = new KernelSocketConnector(server, channel, uri, http);
+        }
         server.addConnector(connector);
         connector.start();
         connectors.put(uri, connector);
-        LOG.log(System.Logger.Level.INFO, "API listening on " + uri);
+        LOG.log(System.Logger.Level.INFO, "API listening on " + uri
+                + (uri.startsWith("tcp://") && tls.on() ? tls.verify() ? " (TLS, client certificates verified)"
+                : " (TLS)" : ""));
     }
 }

@@ -14,7 +14,7 @@ import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.AbstractConnector;
-import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.thread.Scheduler;
 
@@ -42,8 +42,9 @@ final class KernelSocketConnector extends AbstractConnector {
     private Selector acceptSelector;
     private Thread acceptThread;
 
-    KernelSocketConnector(Server server, HttpConnectionFactory http, ServerSocketChannel channel, String uri) {
-        super(server, null, null, null, 0, http);
+    /** @param factories the protocols, outermost first (TLS, then HTTP; or HTTP alone) */
+    KernelSocketConnector(Server server, ServerSocketChannel channel, String uri, ConnectionFactory... factories) {
+        super(server, null, null, null, 0, factories);
         this.channel = channel;
         this.uri = uri;
         this.selectors = new KernelSelectorManager(getExecutor(), getScheduler());
