@@ -1,0 +1,31 @@
+package io.berth.network.none;
+
+import io.berth.network.support.NetCommands;
+import io.berth.network.support.PredefinedNetworkDriver;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Docker's {@code none} network: the container's namespace keeps only its
+ * loopback interface, which is brought up (a fresh namespace has it down).
+ */
+public class NoneNetworkDriver extends PredefinedNetworkDriver {
+
+    public static final String NAME = "none";
+
+    public NoneNetworkDriver(Path root) throws IOException {
+        super(NAME, root);
+    }
+
+    @Override
+    protected void prepare(Path netns) throws IOException {
+        Objects.requireNonNull(netns, "the none network needs the container's network namespace");
+        NetCommands.inNamespace(netns, "ip", "link", "set", "lo", "up");
+    }
+
+    @Override
+    protected boolean usesHostNamespace() {
+        return false;
+    }
+}
