@@ -1,18 +1,17 @@
 package io.berth.network.host;
 
-import io.berth.spi.driver.Driver;
-import io.berth.spi.kernel.KernelProperties;
+import io.berth.network.support.DriverRegistration;
 import io.berth.spi.network.NetworkDriver;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Hashtable;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
-/** Registers the host driver, rooted at {@code <data-root>/network/host/}. */
+/**
+ * Registers the host driver, rooted at {@code <data-root>/network/host/}.
+ */
 @Component
 public class HostDriverComponent {
 
@@ -20,15 +19,7 @@ public class HostDriverComponent {
 
     @Activate
     public HostDriverComponent(BundleContext context) throws IOException {
-        String dataRoot = context.getProperty(KernelProperties.DATA_ROOT);
-        if (dataRoot == null) {
-            throw new IllegalStateException("framework property " + KernelProperties.DATA_ROOT + " is not set");
-        }
-        HostNetworkDriver driver = new HostNetworkDriver(Path.of(dataRoot, "network", HostNetworkDriver.NAME));
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put(Driver.TYPE, NetworkDriver.TYPE_NETWORK);
-        properties.put(Driver.NAME, HostNetworkDriver.NAME);
-        registration = context.registerService(NetworkDriver.class, driver, properties);
+        registration = DriverRegistration.register(context, HostNetworkDriver.NAME, HostNetworkDriver::new);
     }
 
     @Deactivate

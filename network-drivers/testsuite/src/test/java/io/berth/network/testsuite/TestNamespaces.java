@@ -80,9 +80,13 @@ public final class TestNamespaces implements AutoCloseable {
         }
     }
 
-    /** Fetches {@code url} with busybox wget from inside the namespace (2 s timeout); the result says how it went. */
+    /**
+     * Fetches {@code url} with busybox wget from inside the namespace, given
+     * 3 s (by coreutils' timeout: this busybox's own {@code wget -T} crashes);
+     * the result says how it went.
+     */
     public Commands.Result wget(Path netns, String url) throws IOException {
-        return run(netns, "busybox", "wget", "-T", "2", "-qO-", url);
+        return run(netns, "timeout", "3", "busybox", "wget", "-qO-", url);
     }
 
     private void awaitAnswer(Path netns, String url) throws IOException, InterruptedException {
