@@ -74,6 +74,7 @@ public class BridgeNetworkDriver implements NetworkDriver {
         }
         try {
             Files.createDirectories(settings.root());
+            enableForwarding();
             state = BridgeState.load(stateFile);
             reconcile();
             if (state.network(DEFAULT_NETWORK).isEmpty()) {
@@ -83,6 +84,19 @@ public class BridgeNetworkDriver implements NetworkDriver {
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.SEVERE, "the bridge network driver could not start", e);
             return DriverStatus.failed("could not start: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Outbound NAT and published ports reached from outside need the host to
+     * forward IPv4, as Docker makes sure at start; a host that forwards
+     * already is left as it is.
+     */
+    private static void enableForwarding() throws IOException {
+        Path forward = Path.of("/proc/sys/net/ipv4/ip_forward");
+        if (!"1".equals(Files.readString(forward, StandardCharsets.US_ASCII).trim())) {
+            LOG.info("enabling IPv4 forwarding (net.ipv4.ip_forward=1) for bridge networks");
+            Files.writeString(forward, "1", StandardCharsets.US_ASCII);
         }
     }
 
