@@ -28,7 +28,7 @@ import java.util.stream.Collectors;
 /**
  * Docker's {@code bridge} driver on Linux bridges, veth pairs and nftables.
  * A default network {@code bridge} (on {@link BridgeSettings#defaultBridge()})
- * exists from the start; user networks get bridges {@code br-<hash>}. Each
+ * exists from the start; user networks get bridges named by a hash of their id. Each
  * join puts one end of a veth pair on the network's bridge and the other,
  * renamed, into the container's namespace, with an address from the
  * network's subnet and a MAC derived from it as Docker derives it.
@@ -45,6 +45,9 @@ public class BridgeNetworkDriver implements NetworkDriver {
 
     /** The id of the network created at start, as Docker names its default one. */
     public static final String DEFAULT_NETWORK = "bridge";
+
+    /** daemon.json's {@code "bridge": "none"}: as with dockerd, no bridge networking at all. */
+    public static final String NO_BRIDGE = "none";
 
     private static final Logger LOG = Logger.getLogger(BridgeNetworkDriver.class.getName());
     private static final Set<String> NETWORK_OPTIONS = Set.of(OPTION_SUBNET, OPTION_GATEWAY, OPTION_INTERNAL);
@@ -69,6 +72,9 @@ public class BridgeNetworkDriver implements NetworkDriver {
     }
 
     private DriverStatus start() {
+        if (NO_BRIDGE.equals(settings.defaultBridge())) {
+            return DriverStatus.unconfigured("daemon.json sets \"bridge\": \"none\"");
+        }
         if (!Host.isRoot()) {
             return DriverStatus.unsupported("the bridge driver needs root (it creates links and nftables rules)");
         }
@@ -377,7 +383,7 @@ public class BridgeNetworkDriver implements NetworkDriver {
     }
 
     private String bridgeName(String networkId) {
-        return settings.bridgePrefix() + hash(networkId, 12);
+        return settings.bridgePrefix() + hash(networkId, Math.min(12, 15 - settings.bridgePrefix().length()));
     }
 
     private static String hash(String text, int digits) {

@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * @param root          the driver's directory, {@code <data-root>/network/bridge}
  * @param table         its nftables table (family {@code ip})
  * @param defaultBridge the Linux bridge of the default network {@code bridge}
- * @param bridgePrefix  how the bridges of user networks start ({@code br-} + 12 hex digits)
+ * @param bridgePrefix  how the bridges of user networks start (then hex digits up to 15 characters); every
+ *                      bridge so named is the driver's, as is {@code defaultBridge}
  * @param vethPrefix    how the host ends of veth pairs start (+ 8 hex digits; at most 6 characters)
  */
 public record BridgeSettings(Path root, String table, String defaultBridge, String bridgePrefix, String vethPrefix) {
@@ -20,19 +21,25 @@ public record BridgeSettings(Path root, String table, String defaultBridge, Stri
         if (vethPrefix.length() > 6 || vethPrefix.length() < 2) {
             throw new IllegalArgumentException("the veth prefix must have 2 to 6 characters: " + vethPrefix);
         }
-        if (bridgePrefix.length() > 3 || defaultBridge.length() > 15) {
-            throw new IllegalArgumentException("bridge names must fit in 15 characters");
+        if (bridgePrefix.length() < 2 || bridgePrefix.length() > 6 || defaultBridge.isEmpty() || defaultBridge.length() > 15) {
+            throw new IllegalArgumentException("bridge names must fit in 15 characters and leave room for a hash: "
+                    + defaultBridge + ", " + bridgePrefix);
         }
     }
 
-    /** Docker's names, berth-flavoured: table {@code berth}, bridge {@code berth0}, {@code br-*}, {@code vberth*}. */
-    public static BridgeSettings defaults(Path root) {
-        return new BridgeSettings(root, "berth", "berth0", "br-", "vberth");
+    /**
+     * Table {@code berth}, default bridge {@code berth0} (or daemon.json's
+     * {@code bridge}), user bridges {@code berth<hash>} and veths
+     * {@code vberth<hash>}. Not Docker's {@code br-<hash>}: a dockerd on the
+     * same host keeps its bridges.
+     */
+    public static BridgeSettings defaults(Path root, String defaultBridge) {
+        return new BridgeSettings(root, "berth", defaultBridge, "berth", "vberth");
     }
 
-    /** Whether a bridge of this name is the driver's: a user network's, or named like the default one. */
+    /** Whether a bridge of this name is the driver's: the default one, or named like a user network's. */
     boolean ownsBridge(String name) {
-        return name.startsWith(bridgePrefix) || name.startsWith(defaultBridge.replaceAll("[0-9]+$", ""));
+        return name.startsWith(bridgePrefix) || name.equals(defaultBridge);
     }
 
     boolean ownsVeth(String name) {

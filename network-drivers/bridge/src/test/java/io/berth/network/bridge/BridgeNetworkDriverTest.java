@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.network.support.NetCommands;
 import io.berth.network.testsuite.TestNamespaces;
 import io.berth.network.testsuite.UdpEchoServer;
+import io.berth.spi.driver.DriverStatus;
 import io.berth.spi.network.Endpoint;
 import io.berth.spi.network.Network;
 import io.berth.spi.network.PortMapping;
@@ -100,6 +101,23 @@ class BridgeNetworkDriverTest {
         assertEquals(Set.of(network.gateway() + "/" + subnet.prefix()), HostLinks.addresses(TestBridgeHost.DEFAULT_BRIDGE));
         assertEquals(network.subnet(), new BridgeNetworkDriver(TestBridgeHost.settings(otherRoot)).networks().get(0).subnet(),
                 "a new instance keeps the subnet");
+    }
+
+    @Test
+    void bridgeNoneLeavesTheDriverUnconfiguredAndTheHostUntouched() throws Exception {
+        TestBridgeHost.removeLeftovers();
+        String links = NetCommands.ip("-o", "link", "show");
+        Path otherRoot = Files.createDirectories(temp.resolve("other"));
+        BridgeNetworkDriver off = new BridgeNetworkDriver(new BridgeSettings(otherRoot, TestBridgeHost.TABLE,
+                BridgeNetworkDriver.NO_BRIDGE, "bt", "vbt"));
+
+        assertEquals(DriverStatus.State.UNCONFIGURED, off.status().state());
+        assertTrue(off.status().reason().contains("none"), off.status().reason());
+        assertEquals(List.of(), off.networks());
+        IOException refused = assertThrows(IOException.class, () -> off.createNetwork("x", Map.of()));
+        assertTrue(refused.getMessage().contains("not active"), refused.getMessage());
+        assertEquals(links, NetCommands.ip("-o", "link", "show"));
+        assertNotEquals(0, NetCommands.run(List.of("nft", "list", "table", "ip", TestBridgeHost.TABLE)).exitCode());
     }
 
     @Test

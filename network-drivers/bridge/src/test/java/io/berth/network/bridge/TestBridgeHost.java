@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The names the bridge tests give the driver (never the daemon's {@code berth0},
- * {@code br-*} or table {@code berth}, so a running daemon and the tests leave
+ * The names the bridge tests give the driver (never the daemon's {@code berth*} or
+ * table {@code berth}, so a running daemon and the tests leave
  * each other alone), and the removal of whatever a test left on the host.
  */
 final class TestBridgeHost {
@@ -19,7 +19,7 @@ final class TestBridgeHost {
     }
 
     static BridgeSettings settings(Path root) {
-        return new BridgeSettings(root, TABLE, DEFAULT_BRIDGE, "bt-", "vbt");
+        return new BridgeSettings(root, TABLE, DEFAULT_BRIDGE, "bt", "vbt");
     }
 
     /** Deletes the test bridges and veths and the test table, whatever state they are in. */
