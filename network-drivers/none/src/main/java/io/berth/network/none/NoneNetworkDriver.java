@@ -3,8 +3,8 @@ package io.berth.network.none;
 import io.berth.network.support.NetCommands;
 import io.berth.network.support.PredefinedNetworkDriver;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Objects;
 
 /**
  * Docker's {@code none} network: the container's namespace keeps only its
@@ -20,7 +20,9 @@ public class NoneNetworkDriver extends PredefinedNetworkDriver {
 
     @Override
     protected void prepare(Path netns) throws IOException {
-        Objects.requireNonNull(netns, "the none network needs the container's network namespace");
+        if (netns == null || !Files.exists(netns)) {
+            throw new IllegalArgumentException("network namespace " + netns + " does not exist");
+        }
         NetCommands.inNamespace(netns, "ip", "link", "set", "lo", "up");
     }
 

@@ -149,6 +149,16 @@ public abstract class NetworkDriverConformanceTest {
     }
 
     @Test
+    void aMissingNamespaceIsRefusedAndRecordsNothing() {
+        assumeTrue(capabilities().contains(NetworkCapability.OWN_NAMESPACE));
+        Path missing = TestNamespaces.path(TestNamespaces.PREFIX + "missing");
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> driver.join(networkToJoin(), "ep1", missing, Map.of()));
+        assertTrue(refused.getMessage().contains(missing.toString()), refused.getMessage());
+        assertEquals(List.of(), endpointIds());
+    }
+
+    @Test
     void joinGivesTheNamespaceAnInterfaceWithTheEndpointsAddressMacAndGateway() throws Exception {
         assumeTrue(capabilities().contains(NetworkCapability.INTERFACES));
         Path netns = namespaces.create();
