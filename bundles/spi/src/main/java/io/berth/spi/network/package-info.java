@@ -1,8 +1,8 @@
 /**
- * Network drivers: networks and the endpoints that join containers to them.
+ * Network drivers: networks, the endpoints that join containers to them, and published ports.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package io.berth.spi.network;
 
 import org.osgi.annotation.bundle.Export;
