@@ -37,13 +37,38 @@ final class BerthDaemon implements AutoCloseable {
                 "--data-root", root.resolve("data").toString(),
                 "--exec-root", root.resolve("exec").toString(),
                 "-H", "unix://" + root.resolve("berth.sock")));
-        command.addAll(List.of(extraArgs));
+        command.addAll(withoutBridgeUnlessAsked(root, List.of(extraArgs)));
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(root.resolve("berthd.log").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
         return new BerthDaemon(distribution, root, process);
+    }
+
+    /**
+     * The arguments with a daemon.json that says {@code "bridge": "none"} unless the test's own configuration names a
+     * bridge: a test daemon leaves no {@code berth0} and no nftables table on the host unless it asks for one.
+     */
+    private static List<String> withoutBridgeUnlessAsked(Path root, List<String> args) throws IOException {
+        List<String> result = new ArrayList<>(args);
+        int at = result.indexOf("--config-file");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode config = at >= 0
+                ? (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(Path.of(result.get(at + 1)).toFile())
+                : json.createObjectNode();
+        if (config.has("bridge")) {
+            return result;
+        }
+        config.put("bridge", "none");
+        Path file = root.resolve("itest-daemon.json");
+        Files.writeString(file, json.writeValueAsString(config));
+        if (at >= 0) {
+            result.set(at + 1, file.toString());
+        } else {
+            result.addAll(List.of("--config-file", file.toString()));
+        }
+        return result;
     }
 
     /** Starts berthd and waits until its socket answers {@code /_ping}. */

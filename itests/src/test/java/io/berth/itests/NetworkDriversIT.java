@@ -53,7 +53,8 @@ public class NetworkDriversIT {
     @Configuration
     public Option[] configuration() throws IOException {
         Path distribution = DistributionBundles.distribution();
-        List<Option> options = DistributionBundles.frameworkLike(distribution, Files.createTempDirectory("berth-itest-network-"));
+        List<Option> options = DistributionBundles.frameworkLike(distribution,
+                Files.createTempDirectory("berth-itest-network-"), true);
         return options.toArray(new Option[0]);
     }
 
