@@ -37,7 +37,7 @@ final class BerthDaemon implements AutoCloseable {
                 "--data-root", root.resolve("data").toString(),
                 "--exec-root", root.resolve("exec").toString(),
                 "-H", "unix://" + root.resolve("berth.sock")));
-        command.addAll(withoutBridgeUnlessAsked(root, List.of(extraArgs)));
+        command.addAll(withoutBridgeUnlessAsked(distribution, root, List.of(extraArgs)));
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(root.resolve("berthd.log").toFile())
@@ -50,12 +50,15 @@ final class BerthDaemon implements AutoCloseable {
      * The arguments with a daemon.json that says {@code "bridge": "none"} unless the test's own configuration names a
      * bridge: a test daemon leaves no {@code berth0} and no nftables table on the host unless it asks for one.
      */
-    private static List<String> withoutBridgeUnlessAsked(Path root, List<String> args) throws IOException {
+    private static List<String> withoutBridgeUnlessAsked(Path distribution, Path root, List<String> args)
+            throws IOException {
         List<String> result = new ArrayList<>(args);
         int at = result.indexOf("--config-file");
+        // without --config-file berthd reads the distribution's etc/daemon.json: start from that one
+        Path given = at >= 0 ? Path.of(result.get(at + 1)) : distribution.resolve("etc/daemon.json");
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        com.fasterxml.jackson.databind.node.ObjectNode config = at >= 0
-                ? (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(Path.of(result.get(at + 1)).toFile())
+        com.fasterxml.jackson.databind.node.ObjectNode config = Files.exists(given)
+                ? (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(given.toFile())
                 : json.createObjectNode();
         if (config.has("bridge")) {
             return result;

@@ -248,9 +248,12 @@ class PullCrashIT {
 
     // ---------------------------------------------------------------- file system probes
 
-    /** What the layer store holds besides its mounts/ folder (containers' read-write layers, none here). */
+    /**
+     * What the layer store holds besides its mounts/ and remapped/ folders (containers' read-write layers and the
+     * user-namespace copies of image layers, none here).
+     */
     private static List<String> layerRecords(Path data) throws IOException {
-        return list(data.resolve("image/layers")).stream().filter(name -> !name.equals("mounts")).toList();
+        return list(data.resolve("image/layers")).stream().filter(name -> !name.equals("mounts") && !name.equals("remapped")).toList();
     }
 
     private static List<String> list(Path dir) throws IOException {
