@@ -9,8 +9,15 @@ RUNS=${1:-5}
 DIST=${2:-$(cd "$(dirname "$0")/../../distribution/berth/target/berth" && pwd)}
 WORK=$(mktemp -d /tmp/berth-bench.XXXXXX)
 PID=""
+# The daemon starts as the distribution does, with the default bridge (berth0 and nftables table berth):
+# measured as users get it, and removed afterwards if this script made it.
+had_bridge=$(ip link show berth0 >/dev/null 2>&1 && echo yes || echo no)
 cleanup() {
     if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill "$PID"; wait "$PID" 2>/dev/null || true; fi
+    if [ "$had_bridge" = no ]; then
+        ip link delete berth0 2>/dev/null || true
+        nft delete table ip berth 2>/dev/null || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM

@@ -1,8 +1,9 @@
 /**
- * Network drivers: networks, the endpoints that join containers to them, and published ports.
+ * Network drivers: networks, the endpoints that join containers to them, and published ports; and the engine's
+ * {@link io.berth.spi.network.NetworkService}, which names networks across drivers as docker network does.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package io.berth.spi.network;
 
 import org.osgi.annotation.bundle.Export;
