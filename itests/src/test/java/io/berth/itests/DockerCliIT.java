@@ -1,6 +1,7 @@
 package io.berth.itests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -277,6 +278,45 @@ class DockerCliIT {
                 dir.toString()));
         command.addAll(List.of(args));
         check(command.toArray(String[]::new));
+    }
+
+    /**
+     * docker network on a daemon with its bridge driver on (default bridge {@code bcli0}); the bridge and the
+     * driver's nftables table are removed afterwards.
+     */
+    @Test
+    void networksAreCreatedListedInspectedAndRemoved() throws Exception {
+        daemon.close();
+        Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
+        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("net-daemon"),
+                "--config-file", config.toString());
+        try {
+            assertEquals("bridge\nhost\nnone\n", ok("network", "ls", "--format", "{{.Name}}").stdout());
+            String id = ok("network", "create", "--subnet", "10.232.1.0/24", "--gateway", "10.232.1.1", "--label",
+                    "team=a", "front").stdout().strip();
+            assertTrue(id.matches("[0-9a-f]{64}"), id);
+            assertEquals("front\n", ok("network", "ls", "--filter", "label=team=a", "--format", "{{.Name}}").stdout());
+            assertEquals("front bridge 10.232.1.0/24 10.232.1.1\n", ok("network", "inspect", "--format",
+                    "{{.Name}} {{.Driver}} {{(index .IPAM.Config 0).Subnet}} {{(index .IPAM.Config 0).Gateway}}",
+                    id.substring(0, 12)).stdout());
+            Commands.Result duplicate = docker("network", "create", "front");
+            assertTrue(duplicate.stderr().contains("already exists"), duplicate::toString);
+            Commands.Result overlap = docker("network", "create", "--subnet", "10.232.1.128/25", "other");
+            assertNotEquals(0, overlap.exitCode(), overlap::toString);
+            Commands.Result badCidr = docker("network", "create", "--subnet", "10.232.300.0/24", "bad");
+            assertNotEquals(0, badCidr.exitCode(), badCidr::toString);
+            Commands.Result builtin = docker("network", "rm", "bridge");
+            assertTrue(builtin.stderr().contains("pre-defined network"), builtin::toString);
+            ok("network", "rm", "front");
+            ok("network", "create", "spare");
+            assertTrue(ok("network", "prune", "-f").stdout().contains("spare"));
+            assertEquals("bridge\nhost\nnone\n", ok("network", "ls", "--format", "{{.Name}}").stdout());
+            assertFalse(Commands.run("ip", "-o", "addr").stdout().contains("10.232.1."), "front's bridge is gone");
+        } finally {
+            daemon.close();
+            Commands.run("ip", "link", "delete", "bcli0");
+            Commands.run("nft", "delete", "table", "ip", "berth");
+        }
     }
 
     @Test

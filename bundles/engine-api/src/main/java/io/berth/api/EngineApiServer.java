@@ -5,6 +5,7 @@ import io.berth.spi.events.Events;
 import io.berth.spi.images.ImageStore;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.kernel.KernelProperties;
+import io.berth.spi.network.NetworkService;
 import io.berth.spi.shell.CommandShell;
 import io.berth.spi.volumes.VolumeService;
 import java.nio.channels.ServerSocketChannel;
@@ -92,6 +93,10 @@ public class EngineApiServer {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile Events events;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile NetworkService networks;
+
     @Activate
     public EngineApiServer(BundleContext context, DaemonSettings settings) {
         tls = Tls.of(settings);
@@ -111,6 +116,7 @@ public class EngineApiServer {
         new StatsEndpoints(() -> containers).addTo(routes);
         new VolumeEndpoints(() -> volumes).addTo(routes);
         new EventEndpoints(() -> events).addTo(routes);
+        new NetworkEndpoints(() -> networks).addTo(routes);
         new SystemEndpoints(version, String.valueOf(context.getProperty(KernelProperties.DATA_ROOT)),
                 () -> containers, () -> images, () -> layers, () -> volumes).addTo(routes);
         handler = new EngineApiHandler(version, () -> shell, routes);

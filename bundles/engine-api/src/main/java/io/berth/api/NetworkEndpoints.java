@@ -1,0 +1,133 @@
+package io.berth.api;
+
+import static io.berth.api.Routes.NAME;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.network.NetworkDriver;
+import io.berth.spi.network.NetworkResource;
+import io.berth.spi.network.NetworkService;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpStatus;
+
+/** {@code /networks...}: {@code docker network create/ls/inspect/rm/prune}. */
+final class NetworkEndpoints {
+
+    private static final List<String> FILTERS = List.of("name", "id", "driver", "label", "type", "dangling");
+
+    private final Supplier<NetworkService> service;
+
+    NetworkEndpoints(Supplier<NetworkService> service) {
+        this.service = service;
+    }
+
+    void addTo(Routes routes) {
+        String one = "/networks/(?<id>" + NAME + ")";
+        routes.add("GET", "/networks", this::list)
+                .add("POST", "/networks/create", this::create)
+                .add("POST", "/networks/prune", this::prune)
+                .add("GET", one, x -> x.json(HttpStatus.OK_200, networks().inspect(x.path("id"))))
+                .add("DELETE", one, x -> {
+                    networks().remove(x.path("id"));
+                    x.status(HttpStatus.NO_CONTENT_204);
+                });
+    }
+
+    private NetworkService networks() {
+        NetworkService current = service.get();
+        if (current == null) {
+            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503, "the network service is not running (bundle io.berth.containers)");
+        }
+        return current;
+    }
+
+    private void list(Exchange x) throws IOException {
+        Map<String, List<String>> filters = x.filters();
+        for (String kind : filters.keySet()) {
+            if (!FILTERS.contains(kind)) {
+                throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid filter '" + kind + "'");
+            }
+        }
+        List<NetworkResource> shown = new ArrayList<>();
+        for (NetworkResource network : networks().list()) {
+            boolean predefined = List.of("bridge", "host", "none").contains(network.name());
+            if (matches(filters, "name", network.name()::contains)
+                    && matches(filters, "id", network.id()::startsWith)
+                    && matches(filters, "driver", network.driver()::equals)
+                    && matches(filters, "type", t -> t.equals(predefined ? "builtin" : "custom"))
+                    && matches(filters, "dangling", d -> Boolean.parseBoolean(d) == network.containers().isEmpty())
+                    && matches(filters, "label", l -> {
+                        Map<String, String> labels = network.labels();
+                        int equals = l.indexOf('=');
+                        return equals < 0 ? labels.containsKey(l)
+                                : l.substring(equals + 1).equals(labels.get(l.substring(0, equals)));
+                    })) {
+                shown.add(network);
+            }
+        }
+        x.json(HttpStatus.OK_200, shown);
+    }
+
+    private static boolean matches(Map<String, List<String>> filters, String kind,
+                                   java.util.function.Predicate<String> test) {
+        List<String> values = filters.get(kind);
+        return values == null || values.stream().anyMatch(test);
+    }
+
+    /** {@code Name}, {@code Driver}, {@code Internal}, {@code IPAM.Config[0]} (subnet, gateway), options, labels. */
+    private void create(Exchange x) throws IOException {
+        JsonNode body = x.bodyTree();
+        if (body == null || !body.path("Name").isTextual() || body.path("Name").asText().isEmpty()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "network name is required");
+        }
+        Map<String, String> options = strings(body, "Options");
+        JsonNode configs = body.path("IPAM").path("Config");
+        if (configs.size() > 1) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "berth networks have one subnet: give one IPAM config");
+        }
+        if (configs.size() == 1) {
+            JsonNode config = configs.get(0);
+            if (config.hasNonNull("Subnet") && !config.get("Subnet").asText().isEmpty()) {
+                options.put(NetworkDriver.OPTION_SUBNET, config.get("Subnet").asText());
+            }
+            if (config.hasNonNull("Gateway") && !config.get("Gateway").asText().isEmpty()) {
+                options.put(NetworkDriver.OPTION_GATEWAY, config.get("Gateway").asText());
+            }
+            if (config.hasNonNull("IPRange") && !config.get("IPRange").asText().isEmpty()) {
+                throw new ApiException(HttpStatus.BAD_REQUEST_400, "--ip-range is not supported by berth's bridge");
+            }
+        }
+        if (body.path("Internal").asBoolean(false)) {
+            options.put(NetworkDriver.OPTION_INTERNAL, "true");
+        }
+        if (body.path("EnableIPv6").asBoolean(false)) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "IPv6 networks are not supported by berth yet");
+        }
+        String driver = body.path("Driver").asText("");
+        NetworkResource created = networks().create(body.get("Name").asText(), driver, options, strings(body, "Labels"));
+        ObjectNode answer = Exchange.JSON.createObjectNode().put("Id", created.id()).put("Warning", "");
+        x.json(HttpStatus.CREATED_201, answer);
+    }
+
+    private void prune(Exchange x) throws IOException {
+        ObjectNode answer = Exchange.JSON.createObjectNode();
+        answer.set("NetworksDeleted", Exchange.JSON.valueToTree(networks().prune()));
+        x.json(HttpStatus.OK_200, answer);
+    }
+
+    private static Map<String, String> strings(JsonNode body, String field) {
+        Map<String, String> map = new TreeMap<>();
+        JsonNode value = body.get(field);
+        if (value != null && value.isObject()) {
+            value.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
+        } else if (value != null && !value.isNull()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, field + " must be an object of strings");
+        }
+        return map;
+    }
+}
