@@ -84,10 +84,10 @@ public class NetworkDriversIT {
             assertRow(drivers, "network\\s+" + name + "\\s+\\S+\\s+ACTIVE.*");
         }
         String networks = gogo("berth:network-ls");
-        assertRow(networks, "NAME\\s+DRIVER\\s+SUBNET\\s+GATEWAY\\s+INTERNAL\\s+INTERFACE");
-        assertRow(networks, "bridge\\s+bridge\\s+\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+\\s+\\d+\\.\\d+\\.\\d+\\.\\d+\\s+false\\s+berth0");
-        assertRow(networks, "host\\s+host\\s+-\\s+-\\s+false\\s+-");
-        assertRow(networks, "none\\s+none\\s+-\\s+-\\s+false\\s+-");
+        assertRow(networks, "NETWORK ID\\s+NAME\\s+DRIVER\\s+SCOPE\\s+SUBNET");
+        assertRow(networks, "[0-9a-f]{12}\\s+bridge\\s+bridge\\s+local\\s+\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+");
+        assertRow(networks, "[0-9a-f]{12}\\s+host\\s+host\\s+local\\s+-");
+        assertRow(networks, "[0-9a-f]{12}\\s+none\\s+none\\s+local\\s+-");
     }
 
     private void anUpdatedBridgeBundleKeepsTheNetworksAndTheirBridges() throws Exception {

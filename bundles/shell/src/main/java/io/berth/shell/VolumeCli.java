@@ -91,7 +91,8 @@ final class VolumeCli {
         }
     }
 
-    private static Map<String, String> keyValues(List<String> entries, String flag) {
+    /** {@code name=value} flags ({@code --label}, {@code --opt}) as a map, refusing entries without a name. */
+    static Map<String, String> keyValues(List<String> entries, String flag) {
         Map<String, String> map = new LinkedHashMap<>();
         for (String entry : entries == null ? List.<String>of() : entries) {
             int equals = entry.indexOf('=');
