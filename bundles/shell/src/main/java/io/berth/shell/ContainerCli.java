@@ -416,6 +416,18 @@ final class ContainerCli {
         }
     }
 
+    @Command(name = "cp", description = "Copy files/folders between a container and the local filesystem "
+            + "(CONTAINER:SRC DEST, SRC CONTAINER:DEST; - for a tar on stdout or stdin)")
+    void cp(@Option(names = {"-a", "--archive"}, description = "keep owners and modes (always done: the daemon runs "
+                    + "as root)") boolean archive,
+            @Option(names = {"-L", "--follow-link"}, description = "always follow a symbolic link in SRC")
+            boolean followLink,
+            @Parameters(index = "0", paramLabel = "SRC") String source,
+            @Parameters(index = "1", paramLabel = "DEST") String destination) throws IOException {
+        Caller caller = Caller.current();
+        new DockerCp(containers).copy(source, destination, followLink, caller.stdin(), System.out);
+    }
+
     @Command(name = "container-prune", description = "Remove all stopped containers")
     void prune(@Option(names = {"-f", "--force"}, description = "do not ask (the shell never asks)") boolean force)
             throws IOException {

@@ -66,7 +66,9 @@ final class GogoShellSession implements ShellSession {
         if (message == null || message.isBlank()) {
             return e.getClass().getSimpleName();
         }
+        // the engine's errors for bad input, unknown objects and refused requests say it all, as docker's do
         return e.getClass().getSimpleName().equals("CommandNotFoundException") || e instanceof IllegalArgumentException
+                || e instanceof java.util.NoSuchElementException || e instanceof IllegalStateException
                 ? message
                 : e.getClass().getSimpleName() + ": " + message;
     }
