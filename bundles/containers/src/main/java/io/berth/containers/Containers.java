@@ -756,7 +756,8 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                 volumes.mount(volume); // a tmpfs or bind volume is mounted while a container may use it
             }
             RuntimeSpec spec = RuntimeSpecs.build(c.config(), c.hostConfig(), command, rootfs, stored.mounts());
-            runtime.create(id, spec, new ContainerIo(files.logFile(id), 0, c.config().openStdin()));
+            runtime.create(id, spec, new ContainerIo(files.logFile(id), 0, c.config().openStdin(),
+                    c.config().stdinOnce()));
             try {
                 attachment = attach ? runtime.attach(id) : null;
                 runtime.start(id);

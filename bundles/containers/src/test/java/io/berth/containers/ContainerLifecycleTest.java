@@ -453,6 +453,11 @@ class ContainerLifecycleTest {
         assertTrue(containers.inspect("talkative").state().running(), "detaching leaves it running");
         awaitTrue(() -> logText("talkative").contains("got q"), "the line typed before the keys arrived");
         assertTrue(actions(c.id()).containsAll(List.of("attach", "detach")));
+        try (Attachment again = containers.attach("talkative", null)) {
+            again.stdin().write("again\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("got again\n", new String(again.read().data(), StandardCharsets.UTF_8),
+                    "stdin stays open for the next attachment (not StdinOnce)");
+        }
     }
 
     @Test
