@@ -186,24 +186,23 @@ final class ShellConnection implements AutoCloseable {
                 attributes.setControlChar(org.jline.terminal.Attributes.ControlChar.VMIN, 1);
                 attributes.setControlChar(org.jline.terminal.Attributes.ControlChar.VTIME, 0);
                 terminal.setAttributes(attributes);
-                previousWinch = terminal.handle(org.jline.terminal.Terminal.Signal.WINCH, signal -> {
-                    try {
-                        reportSize(terminal);
-                    } catch (IOException e) {
-                        // the command has ended
-                    }
-                });
+                previousWinch = terminal.handle(org.jline.terminal.Terminal.Signal.WINCH, signal -> reportSize(terminal));
                 reportSize(terminal);
             } else if (!raw && cooked != null) {
                 restore(terminal);
             }
         }
 
-        private void reportSize(org.jline.terminal.Terminal terminal) throws IOException {
+        /** Best effort: the command may have ended (and its answer says how) before the size arrives. */
+        private void reportSize(org.jline.terminal.Terminal terminal) {
             org.jline.terminal.Size size = terminal.getSize();
             ObjectNode body = JSON.createObjectNode().put("Rows", size.getRows()).put("Columns", size.getColumns());
-            call(request(HttpMethod.POST, "/berth/v1/shell/resize/" + id)
-                    .body(new StringRequestContent("application/json", body.toString())));
+            try {
+                call(request(HttpMethod.POST, "/berth/v1/shell/resize/" + id)
+                        .body(new StringRequestContent("application/json", body.toString())));
+            } catch (IOException e) {
+                // the command has ended
+            }
         }
 
         private void restore(org.jline.terminal.Terminal terminal) {
