@@ -401,6 +401,27 @@ class ContainerShellIT {
     }
 
     @Test
+    void theDaemonsOwnConsoleGivesRunItItsTerminal() throws Exception {
+        assertEquals(0, daemon.terminate());
+        String berthd = daemon.distribution.resolve("bin/berthd") + " --data-root " + daemon.root.resolve("data")
+                + " --exec-root " + daemon.root.resolve("exec") + " -H unix://" + daemon.socket + " --shell";
+        try (Pty console = Pty.start(40, 120, berthd)) {
+            console.await(" started in "); // the prompt comes earlier, before the commands are registered
+            console.type("berth:run -it --rm itest/busybox:1 sh -c 'tty; read x; stty size; echo got=$x; exit 5'\r");
+            console.await("/dev/pts/");
+            console.type("go\r");
+            console.await("exit status 5"); // keys typed before the command has ended are the container's
+            console.type("berth:ps -a\r");
+            console.await("NAMES");
+            console.type("exit\r");
+            String out = console.finish();
+            assertTrue(out.contains("40 120\n"), "the container's terminal has the console's size:\n" + out);
+            assertTrue(out.contains("got=go\n"), out);
+            assertTrue(out.endsWith("exit=0\n"), "exit at the console stops the daemon:\n" + out);
+        }
+    }
+
+    @Test
     void cpCopiesBothWaysByDockersRulesAndThroughATarOnStdinAndStdout() throws Exception {
         shell("berth:run -d --name box itest/busybox:1 sleep 1000");
         Path src = dir.resolve("cp/src");
