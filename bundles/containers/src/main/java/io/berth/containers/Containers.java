@@ -272,16 +272,9 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     public boolean start(String nameOrId) throws IOException {
         Managed m = find(nameOrId);
         synchronized (m) {
-            Container.State state = m.stored.state();
-            if (state.paused()) {
-                throw new IllegalStateException("cannot start a paused container, try unpause instead");
-            }
-            if (state.running() && !state.restarting()) {
+            if (!startableLocked(m)) {
                 return false;
             }
-            cancelRestart(m);
-            m.stored = m.stored.withStoppedByUser(false).withRestartCount(0);
-            m.backoff = null;
             startLocked(m, false);
             return true;
         }
@@ -293,21 +286,32 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         Managed m = find(nameOrId);
         Attachment attachment;
         synchronized (m) {
-            Container.State state = m.stored.state();
-            if (state.paused()) {
-                throw new IllegalStateException("cannot start a paused container, try unpause instead");
-            }
-            if (state.running() && !state.restarting()) {
+            if (!startableLocked(m)) {
                 throw new IllegalStateException("conflict: container " + m.id() + " is already running");
             }
-            cancelRestart(m);
-            m.stored = m.stored.withStoppedByUser(false).withRestartCount(0);
-            m.backoff = null;
             attachment = startLocked(m, true);
             publish("attach", m.stored, Map.of());
         }
         StoredContainer stored = m.stored;
         return DetachKeys.watch(attachment, sequence, () -> publish("detach", stored, Map.of()));
+    }
+
+    /**
+     * Readies a start by the user: {@code false} if it runs already; a pending restart is cancelled and the
+     * restart count and back-off start again.
+     */
+    private boolean startableLocked(Managed m) {
+        Container.State state = m.stored.state();
+        if (state.paused()) {
+            throw new IllegalStateException("cannot start a paused container, try unpause instead");
+        }
+        if (state.running() && !state.restarting()) {
+            return false;
+        }
+        cancelRestart(m);
+        m.stored = m.stored.withStoppedByUser(false).withRestartCount(0);
+        m.backoff = null;
+        return true;
     }
 
     @Override

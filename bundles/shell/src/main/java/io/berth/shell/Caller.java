@@ -21,6 +21,13 @@ record Caller(InputStream stdin, CallerTerminal terminal) {
     /** gogo.jline's session variable for the console's terminal. */
     private static final String JLINE_TERMINAL = ".terminal";
 
+    /** Refuses {@code -it} without a terminal, in docker's words. */
+    void requireTerminal() {
+        if (terminal == null) {
+            throw new IllegalArgumentException("the input device is not a TTY");
+        }
+    }
+
     /** The caller of the command that runs in this thread. */
     static Caller current() {
         Process process = Process.Utils.current();

@@ -103,30 +103,12 @@ final class ContainerCli {
      */
     private void runAttached(RunOptions options) throws Exception {
         Caller caller = Caller.current();
-        if (options.interactive && options.tty && caller.terminal() == null) {
-            throw new IllegalArgumentException("the input device is not a TTY");
+        if (options.interactive && options.tty) {
+            caller.requireTerminal();
         }
-        PrintStream out = System.out;
-        PrintStream err = System.err;
         Container created = containers.create(options.name, options.config(), options.hostConfig());
-        var exit = containers.wait(created.id(), WaitCondition.NEXT_EXIT);
-        boolean detached;
-        try (StdioRelay relay = StdioRelay.open(caller, options.interactive, options.tty);
-             Detaching detaching = new Detaching(events, created.id())) {
-            try (Attachment attachment = startOrRemove(created,
-                    () -> containers.startAttached(created.id(), options.detachKeys))) {
-                relay.run(attachment, out, err);
-            }
-            detached = detaching.detachedBefore(exit);
-        }
-        if (detached) {
-            err.println(Detaching.MESSAGE);
-            return;
-        }
-        int code = exit.get();
-        if (code != 0) {
-            throw new ExitStatus(code);
-        }
+        relayUntilExitOrDetach(caller, created.id(), options.interactive, options.tty,
+                () -> startOrRemove(created, () -> containers.startAttached(created.id(), options.detachKeys)));
     }
 
     @Command(name = "attach", description = "Attach local standard input, output, and error streams to a running "
@@ -138,16 +120,26 @@ final class ContainerCli {
         Container c = containers.inspect(name);
         boolean stdin = !noStdin && c.config().openStdin();
         Caller caller = Caller.current();
-        if (stdin && c.config().tty() && caller.terminal() == null) {
-            throw new IllegalArgumentException("the input device is not a TTY");
+        if (stdin && c.config().tty()) {
+            caller.requireTerminal();
         }
+        relayUntilExitOrDetach(caller, c.id(), stdin, c.config().tty(), () -> containers.attach(c.id(), detachKeys));
+    }
+
+    /**
+     * Relays between the caller and container {@code id} through the attachment {@code attach} makes, until the
+     * container exits (the command then ends with its status) or the caller types the detach keys (the container
+     * keeps running; docker's message is printed).
+     */
+    private void relayUntilExitOrDetach(Caller caller, String id, boolean stdin, boolean tty,
+                                        Start<Attachment> attach) throws Exception {
         PrintStream out = System.out;
         PrintStream err = System.err;
-        var exit = containers.wait(c.id(), WaitCondition.NEXT_EXIT);
+        var exit = containers.wait(id, WaitCondition.NEXT_EXIT);
         boolean detached;
-        try (StdioRelay relay = StdioRelay.open(caller, stdin, c.config().tty());
-             Detaching detaching = new Detaching(events, c.id());
-             Attachment attachment = containers.attach(c.id(), detachKeys)) {
+        try (StdioRelay relay = StdioRelay.open(caller, stdin, tty);
+             Detaching detaching = new Detaching(events, id);
+             Attachment attachment = attach.start()) {
             relay.run(attachment, out, err);
             detached = detaching.detachedBefore(exit);
         }
@@ -395,8 +387,8 @@ final class ContainerCli {
               @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND") List<String> command)
             throws Exception {
         Caller caller = Caller.current();
-        if (interactive && tty && !detach && caller.terminal() == null) {
-            throw new IllegalArgumentException("the input device is not a TTY");
+        if (interactive && tty && !detach) {
+            caller.requireTerminal();
         }
         PrintStream out = System.out;
         PrintStream err = System.err;
