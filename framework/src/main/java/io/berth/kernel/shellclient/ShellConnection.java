@@ -154,10 +154,10 @@ final class ShellConnection implements AutoCloseable {
             stdinRequest = request(HttpMethod.POST, "/berth/v1/shell/input/" + id).body(content)
                     .idleTimeout(0, TimeUnit.MILLISECONDS);
             stdinRequest.send(result -> { });
+            InputStream from = input.stdin(cooked != null);
             stdinPump = new Thread(() -> {
                 byte[] buffer = new byte[8192];
                 try (var to = content.getOutputStream()) {
-                    InputStream from = input.stdin();
                     for (int n = from.read(buffer); n >= 0; n = from.read(buffer)) {
                         to.write(buffer, 0, n);
                         to.flush();
@@ -223,6 +223,11 @@ final class ShellConnection implements AutoCloseable {
             if (stdinPump != null) {
                 stdinPump.interrupt();
                 stdinRequest.abort(new IOException("the command has ended"));
+                try {
+                    stdinPump.join(1000); // on the console: its line reader gives the terminal back first
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }
