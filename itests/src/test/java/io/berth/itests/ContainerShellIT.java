@@ -411,6 +411,11 @@ class ContainerShellIT {
             console.await("/dev/pts/");
             console.type("go\r");
             console.await("exit status 5"); // keys typed before the command has ended are the container's
+            console.type("berth:run -i --rm itest/busybox:1 sh -c 'read a; echo got-$a; cat; echo cat-ended'\r");
+            console.type("one\r");
+            console.await("got-one");
+            console.type("\u0004"); // Ctrl-D: the end of stdin
+            console.await("cat-ended");
             console.type("berth:ps -a\r");
             console.await("NAMES");
             console.type("exit\r");

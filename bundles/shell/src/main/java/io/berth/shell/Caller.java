@@ -11,10 +11,22 @@ import org.apache.felix.service.command.Process;
  * caller's come from the Engine API (session variable {@link #TERMINAL}, see {@link GogoShellSession}); the
  * {@code berthd --shell} console's from gogo.jline (its {@code .terminal}).
  *
- * @param stdin    the caller's stdin; a thread blocked reading it stops when interrupted
+ * @param stdin    the caller's stdin as it comes (keys, in raw mode); a thread blocked reading it stops when
+ *                 interrupted
+ * @param lines    the same as lines the caller edits, for a command that does not put the terminal into raw
+ *                 mode (on the console: its own line reader, where Ctrl-D is the end); the same as stdin elsewhere
  * @param terminal the caller's terminal, {@code null} when its stdin is not a terminal
  */
-record Caller(InputStream stdin, CallerTerminal terminal) {
+record Caller(InputStream stdin, InputStream lines, CallerTerminal terminal) {
+
+    Caller(InputStream stdin, CallerTerminal terminal) {
+        this(stdin, stdin, terminal);
+    }
+
+    /** Stdin as a command reads it: keys when it has put the terminal into raw mode, else lines. */
+    InputStream stdin(boolean raw) {
+        return raw ? stdin : lines;
+    }
 
     /** The session variable that holds a remote caller's {@link CallerTerminal} while its command runs. */
     static final String TERMINAL = ".berth.terminal";

@@ -6,6 +6,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.util.function.Consumer;
+import java.nio.charset.StandardCharsets;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.UserInterruptException;
 import org.jline.terminal.Attributes;
 import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
@@ -33,7 +38,45 @@ final class ConsoleTerminal implements CallerTerminal {
             return new Caller(fallback, null);
         }
         InputStream stdin = terminal.input() instanceof NonBlockingInputStream keys ? interruptible(keys) : fallback;
-        return new Caller(stdin, new ConsoleTerminal(terminal));
+        return new Caller(stdin, lines(terminal), new ConsoleTerminal(terminal));
+    }
+
+    /**
+     * Stdin as lines edited on a line reader of its own, Ctrl-D on an empty line being the end: the terminal's own
+     * line discipline cannot be used, as JLine's timed reads cannot tell its end of file from a timeout.
+     */
+    private static InputStream lines(Terminal terminal) {
+        LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("berth-stdin").build();
+        return new InputStream() {
+            private byte[] line = new byte[0];
+            private int position;
+            private boolean ended;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                while (position == line.length) {
+                    if (ended) {
+                        return -1;
+                    }
+                    try {
+                        line = (reader.readLine() + "\n").getBytes(StandardCharsets.UTF_8);
+                        position = 0;
+                    } catch (EndOfFileException | UserInterruptException e) {
+                        ended = true; // Ctrl-D, Ctrl-C, or the command has ended and interrupted the reader
+                    }
+                }
+                int n = Math.min(length, line.length - position);
+                System.arraycopy(line, position, buffer, offset, n);
+                position += n;
+                return n;
+            }
+        };
     }
 
     private static InputStream interruptible(NonBlockingInputStream keys) {

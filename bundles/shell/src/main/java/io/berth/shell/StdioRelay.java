@@ -54,7 +54,7 @@ final class StdioRelay implements AutoCloseable {
                 resizing = terminal.onResize(size -> resize(attachment, size));
             }
             if (stdin) {
-                pump = pump(caller.stdin(), attachment);
+                pump = pump(caller.stdin(raw), attachment);
             }
             for (Attachment.Output output = attachment.read(); output != null; output = attachment.read()) {
                 PrintStream target = output.stream() == Attachment.STDERR ? err : out;
