@@ -21,12 +21,18 @@ final class Commands {
     }
 
     static Result run(String... command) throws IOException, InterruptedException {
+        return run(null, command);
+    }
+
+    /** Runs it with {@code stdin} (a file, or /dev/null when null) as its stdin. */
+    static Result run(Path stdin, String... command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("berth-itest-out", ".txt");
         Path err = Files.createTempFile("berth-itest-err", ".txt");
         try {
             Process process = new ProcessBuilder(List.of(command))
                     .redirectOutput(out.toFile()).redirectError(err.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectInput(ProcessBuilder.Redirect.from(
+                            stdin == null ? new java.io.File("/dev/null") : stdin.toFile()))
                     .start();
             if (!process.waitFor(Await.LIMIT.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();

@@ -365,6 +365,204 @@ class ContainerShellIT {
         assertEquals("", shell("berth:ps -aq").stdout());
     }
 
+    /** berth-shell with a file as its stdin. */
+    private Commands.Result shellWithStdin(String stdin, String command) throws Exception {
+        Path file = Files.writeString(dir.resolve("stdin.txt"), stdin);
+        return Commands.run(file, daemon.distribution.resolve("bin/berth-shell").toString(), "-H",
+                "unix://" + daemon.socket, "-c", command);
+    }
+
+    /** The berth-shell command line for {@link Pty}: the command quoted for sh. */
+    private String shellLine(String command) {
+        return daemon.distribution.resolve("bin/berth-shell") + " -H unix://" + daemon.socket + " -c '"
+                + command.replace("'", "'\\''") + "'";
+    }
+
+    @Test
+    void stdinReachesRunIAndExecIAndItsEndClosesTheContainersStdin() throws Exception {
+        Commands.Result cat = shellWithStdin("hi\n", "berth:run -i --rm itest/busybox:1 cat");
+        assertEquals(0, cat.exitCode(), cat::toString);
+        assertEquals("hi\n", cat.stdout());
+        Commands.Result counted = shellWithStdin("a\nb\nc\n",
+                "berth:run -i --rm itest/busybox:1 sh -c 'wc -l; echo done >&2; exit 3'");
+        assertEquals(3, counted.exitCode(), counted::toString);
+        assertEquals("3\n", counted.stdout().stripLeading(), "EOF on stdin ended wc");
+        assertEquals("done\n", counted.stderr());
+
+        shell("berth:run -d --name target itest/busybox:1 sleep 1000");
+        Commands.Result exec = shellWithStdin("into exec\n", "berth:exec -i target sh -c 'cat > /in; cat /in; exit 4'");
+        assertEquals(4, exec.exitCode(), exec::toString);
+        assertEquals("into exec\n", exec.stdout());
+        assertEquals("", shell("berth:exec target cat /in").stdout().replace("into exec\n", ""),
+                "the file holds what came through stdin");
+
+        // A command that does not read stdin does not wait for it: stdin here is a pipe that never ends.
+        Process open = new ProcessBuilder(daemon.distribution.resolve("bin/berth-shell").toString(), "-H",
+                "unix://" + daemon.socket, "-c", "berth:run --rm itest/busybox:1 echo no stdin needed").start();
+        try {
+            assertTrue(open.waitFor(Await.LIMIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS),
+                    "berth:run without -i ended while its stdin stayed open");
+            assertEquals("no stdin needed\n", new String(open.getInputStream().readAllBytes()));
+            assertEquals(0, open.exitValue());
+        } finally {
+            open.destroyForcibly();
+        }
+    }
+
+    @Test
+    void runItAndExecItUnderATerminalSeeTheTerminalAndItsSize() throws Exception {
+        try (Pty pty = Pty.start(33, 101, shellLine(
+                "berth:run -it --rm itest/busybox:1 sh -c 'tty; read x; stty size; echo got=$x; exit 5'"))) {
+            pty.await("/dev/pts/");
+            pty.type("go\r");
+            String out = pty.finish();
+            assertTrue(out.contains("33 101\n"), "the container's terminal has the caller's size:\n" + out);
+            assertTrue(out.contains("got=go\n"), out);
+            assertTrue(out.contains("exit=5"), "run -it ends with the container's status:\n" + out);
+        }
+        assertEquals("", shell("berth:ps -aq").stdout(), "--rm removed it");
+
+        shell("berth:run -d --name target itest/busybox:1 sleep 1000");
+        try (Pty pty = Pty.start(20, 70, shellLine("berth:exec -it target sh -c 'tty; read x; stty size; exit 6'"))) {
+            pty.await("/dev/pts/");
+            pty.type("x\r");
+            String out = pty.finish();
+            assertTrue(out.contains("20 70\n"), out);
+            assertTrue(out.contains("exit=6"), out);
+        }
+        try (Pty pty = Pty.start(24, 80, shellLine("berth:run -t --rm itest/busybox:1 tty"))) {
+            String out = pty.finish();
+            assertTrue(out.matches("(?s).*/dev/pts/\\d+\n.*exit=0.*"), "-t alone: a TTY, no stdin:\n" + out);
+        }
+
+        Commands.Result noTty = daemon.shell("berth:run -it --rm itest/busybox:1 sh");
+        assertEquals(1, noTty.exitCode(), noTty::toString);
+        assertTrue(noTty.stderr().contains("the input device is not a TTY"), noTty::toString);
+        Commands.Result execNoTty = daemon.shell("berth:exec -it target sh");
+        assertTrue(execNoTty.stderr().contains("the input device is not a TTY"), execNoTty::toString);
+        assertEquals(1, shell("berth:ps -aq").stdout().lines().count(), "the refused run created nothing");
+    }
+
+    @Test
+    void attachTalksToARunningContainerAndTheDetachKeysLeaveItRunning() throws Exception {
+        shell("berth:run -dit --name talk itest/busybox:1 sh -c 'while read l; do echo got $l; done'");
+        try (Pty pty = Pty.start(24, 80, shellLine("berth:attach talk"))) {
+            pty.type("hello\r"); // the keys typed before the attachment is made wait in the terminal
+            pty.await("got hello");
+            pty.type("\u0010\u0011"); // ctrl-p ctrl-q
+            String out = pty.finish();
+            assertTrue(out.contains("read escape sequence\nexit=0"), out);
+        }
+        assertEquals("running", inspect("talk").get("State").get("Status").asText(), "detaching left it running");
+        try (Pty pty = Pty.start(24, 80, shellLine("berth:attach --detach-keys ctrl-a,d talk"))) {
+            pty.type("again\r");
+            pty.await("got again");
+            pty.type("\u0001d");
+            assertTrue(pty.finish().contains("read escape sequence"));
+        }
+        assertEquals("running", inspect("talk").get("State").get("Status").asText());
+
+        Commands.Result badKeys = daemon.shell("berth:attach --no-stdin --detach-keys ctrl-1 talk");
+        assertNotEquals(0, badKeys.exitCode());
+        assertTrue(badKeys.stderr().contains("Invalid detach keys (ctrl-1) provided"), badKeys::toString);
+        Commands.Result unknown = daemon.shell("berth:attach nosuch");
+        assertNotEquals(0, unknown.exitCode());
+        assertTrue(unknown.stderr().contains("No such container: nosuch"), unknown::toString);
+
+        // run -it attaches the same way: the keys detach, the container stays
+        try (Pty pty = Pty.start(24, 80, shellLine("berth:run -it --name second itest/busybox:1 sh -c "
+                + "'echo ready; while read l; do echo got $l; done'"))) {
+            pty.await("ready");
+            pty.type("\u0010\u0011");
+            assertTrue(pty.finish().contains("read escape sequence\nexit=0"));
+        }
+        assertEquals("running", inspect("second").get("State").get("Status").asText());
+        try (Pty pty = Pty.start(24, 80, shellLine("berth:run -it --detach-keys bad-keys itest/busybox:1 sh"))) {
+            String out = pty.finish();
+            assertTrue(out.contains("Invalid detach keys (bad-keys) provided") && out.contains("exit=125"), out);
+        }
+        assertEquals(2, shell("berth:ps -aq").stdout().lines().count(), "the refused run left nothing");
+    }
+
+    @Test
+    void theDaemonsOwnConsoleGivesRunItItsTerminal() throws Exception {
+        assertEquals(0, daemon.terminate());
+        String berthd = daemon.distribution.resolve("bin/berthd") + " --data-root " + daemon.root.resolve("data")
+                + " --exec-root " + daemon.root.resolve("exec") + " -H unix://" + daemon.socket + " --shell";
+        try (Pty console = Pty.start(40, 120, berthd)) {
+            console.await(" started in "); // the prompt comes earlier, before the commands are registered
+            console.type("berth:run -it --rm itest/busybox:1 sh -c 'tty; read x; stty size; echo got=$x; exit 5'\r");
+            console.await("/dev/pts/");
+            console.type("go\r");
+            console.await("exit status 5"); // keys typed before the command has ended are the container's
+            console.type("berth:run -i --rm itest/busybox:1 sh -c 'read a; echo got-$a; cat; echo cat-ended'\r");
+            console.type("one\r");
+            console.await("got-one");
+            console.type("\u0004"); // Ctrl-D: the end of stdin
+            console.await("cat-ended");
+            console.type("berth:ps -a\r");
+            console.await("NAMES");
+            console.type("exit\r");
+            String out = console.finish();
+            assertTrue(out.contains("40 120\n"), "the container's terminal has the console's size:\n" + out);
+            assertTrue(out.contains("got=go\n"), out);
+            assertTrue(out.endsWith("exit=0\n"), "exit at the console stops the daemon:\n" + out);
+        }
+    }
+
+    @Test
+    void cpCopiesBothWaysByDockersRulesAndThroughATarOnStdinAndStdout() throws Exception {
+        shell("berth:run -d --name box itest/busybox:1 sleep 1000");
+        Path src = dir.resolve("cp/src");
+        Files.createDirectories(src.resolve("sub"));
+        Files.writeString(src.resolve("sub/b"), "two\n");
+        Files.writeString(src.resolve("a"), "one\n");
+        Files.createSymbolicLink(src.resolve("link"), Path.of("a"));
+
+        shell("berth:cp " + dir.resolve("cp/src") + " box:/data");
+        assertEquals("two\n", shell("berth:exec box cat /data/src/sub/b").stdout(), "into an existing directory");
+        shell("berth:cp " + dir.resolve("cp/src/a") + " box:/data/renamed");
+        assertEquals("one\n", shell("berth:exec box cat /data/renamed").stdout(), "a file becomes DEST");
+        assertEquals("a\n", shell("berth:exec box readlink /data/src/link").stdout(), "links stay links");
+
+        shell("berth:cp box:/data/src " + dir.resolve("cp/back"));
+        assertEquals("two\n", Files.readString(dir.resolve("cp/back/sub/b")), "a directory becomes DEST");
+        shell("berth:cp box:/data/src " + dir.resolve("cp/back"));
+        assertEquals("one\n", Files.readString(dir.resolve("cp/back/src/a")), "then goes into it");
+        shell("berth:cp box:/data/src/. " + dir.resolve("cp/back/src"));
+        assertEquals("one\n", Files.readString(dir.resolve("cp/back/src/a")), "SRC/. copies the content");
+
+        // a tar through stdout, binary and whole: busybox itself
+        Path out = dir.resolve("busybox.tar");
+        Process save = new ProcessBuilder(daemon.distribution.resolve("bin/berth-shell").toString(), "-H",
+                "unix://" + daemon.socket, "-c", "berth:cp box:/bin/busybox -").redirectOutput(out.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertEquals(0, save.waitFor());
+        Path unpacked = Files.createDirectories(dir.resolve("cp/unpacked"));
+        run("tar", "-C", unpacked.toString(), "-xf", out.toString());
+        assertEquals(-1L, Files.mismatch(Path.of("/bin/busybox"), unpacked.resolve("busybox")),
+                "the tar on stdout is byte for byte the container's file");
+        // and a tar through stdin
+        Path input = dir.resolve("in.tar");
+        run("tar", "-C", dir.resolve("cp").toString(), "-cf", input.toString(), "src");
+        Commands.Result fromStdin = Commands.run(input, daemon.distribution.resolve("bin/berth-shell").toString(),
+                "-H", "unix://" + daemon.socket, "-c", "berth:cp - box:/");
+        assertEquals(0, fromStdin.exitCode(), fromStdin::toString);
+        assertEquals("two\n", shell("berth:exec box cat /src/sub/b").stdout());
+
+        Commands.Result missing = daemon.shell("berth:cp box:/no/such " + dir.resolve("cp/x"));
+        assertNotEquals(0, missing.exitCode());
+        assertTrue(missing.stderr().contains("Could not find the file /no/such in container"), missing::toString);
+        Commands.Result unknown = daemon.shell("berth:cp nosuch:/data " + dir.resolve("cp/x"));
+        assertTrue(unknown.stderr().contains("No such container: nosuch"), unknown::toString);
+        Commands.Result noHostFile = daemon.shell("berth:cp " + dir.resolve("cp/none") + " box:/data");
+        assertTrue(noHostFile.stderr().contains("no such file or directory"), noHostFile::toString);
+        Commands.Result dirOntoFile = daemon.shell("berth:cp box:/data/src " + dir.resolve("cp/src/a"));
+        assertTrue(dirOntoFile.stderr().contains("cannot copy a directory to a file"), dirOntoFile::toString);
+        assertEquals("one\n", Files.readString(dir.resolve("cp/src/a")), "the refused copy changed nothing");
+        assertFalse(Files.exists(dir.resolve("cp/x")));
+    }
+
     private interface Probe<T> {
         T get() throws Exception;
     }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The docker CLI of this machine ({@code /usr/local/bin/docker}, else Debian's) against berthd, unchanged: the
- * Engine API endpoints that need no hijacked stream (attach, exec and run in the foreground come next).
+ * Engine API, over the unix socket and over tcp:// with mutual TLS.
  */
 class DockerCliIT {
 
@@ -70,8 +70,17 @@ class DockerCliIT {
     }
 
     private String diff(String container) {
+        return quietly(() -> docker("diff", container).stdout());
+    }
+
+    private interface Probe {
+        String get() throws Exception;
+    }
+
+    /** A probe for Await: a failure is an answer that does not match. */
+    private static String quietly(Probe probe) {
         try {
-            return docker("diff", container).stdout();
+            return probe.get();
         } catch (Exception e) {
             return e.toString();
         }
@@ -249,6 +258,8 @@ class DockerCliIT {
         assertEquals("0\n", tlsOk(tls, "wait", "over-tls").stdout());
         assertEquals("secure\n", tlsOk(tls, "logs", "over-tls").stdout());
         tlsOk(tls, "rm", "over-tls");
+        assertEquals("hijacked over TLS\n", tlsOk(tls, "run", "--rm", "itest/busybox:1", "echo", "hijacked over TLS")
+                .stdout());
 
         Commands.Result noCertificate = Commands.run(dockerBinary(), "-H", tcp, "--tlsverify", "--tlscacert", ca, "ps");
         assertNotEquals(0, noCertificate.exitCode());
@@ -317,6 +328,46 @@ class DockerCliIT {
             Commands.run("ip", "link", "delete", "bcli0");
             Commands.run("nft", "delete", "table", "ip", "berth");
         }
+    }
+
+    @Test
+    void runAttachesExecRunsAndExitCodesComeBack() throws Exception {
+        assertEquals("hi\n", ok("run", "--rm", "itest/busybox:1", "echo", "hi").stdout());
+        Commands.Result failed = docker("run", "--rm", "itest/busybox:1", "sh", "-c", "echo out; echo err >&2; exit 5");
+        assertEquals(5, failed.exitCode(), failed::toString);
+        assertEquals("out\n", failed.stdout());
+        assertEquals("err\n", failed.stderr());
+        assertEquals("piped\n", shellPipe("echo piped | " + cli() + " run --rm -i itest/busybox:1 cat").stdout());
+        assertEquals("", ok("ps", "-aq").stdout(), "--rm removed them");
+
+        ok("run", "-d", "--name", "box", "itest/busybox:1", "sleep", "300");
+        Commands.Result exec = docker("exec", "box", "sh", "-c", "echo in-exec; exit 4");
+        assertEquals(4, exec.exitCode(), exec::toString);
+        assertEquals("in-exec\n", exec.stdout());
+        assertEquals("data\n", shellPipe("echo data | " + cli() + " exec -i box cat").stdout());
+        ok("exec", "-d", "box", "sh", "-c", "echo detached > /mark");
+        Await.until("the detached exec", () -> quietly(() -> docker("exec", "box", "cat", "/mark").stdout()),
+                "detached\n"::equals, daemon::logText);
+    }
+
+    @Test
+    void anInteractiveShellRunsOnATerminalAndAttachDetachesWithTheKeys() throws Exception {
+        String session = shellPipe("(sleep 1; printf 'echo $((6*7))\\nexit\\n') | script -qec '" + cli()
+                + " run -it --rm itest/busybox:1 sh' /dev/null").stdout();
+        assertTrue(session.contains("42"), session);
+        ok("run", "-d", "-it", "--name", "term", "itest/busybox:1", "sh");
+        Commands.Result detached = shellPipe("(sleep 1; printf '\\020\\021') | script -qec '" + cli()
+                + " attach term' /dev/null");
+        assertTrue(detached.stdout().contains("read escape sequence"), detached::toString);
+        assertEquals("running\n", ok("inspect", "-f", "{{.State.Status}}", "term").stdout(), "detach leaves it up");
+    }
+
+    private String cli() {
+        return dockerBinary() + " -H unix://" + daemon.socket;
+    }
+
+    private static Commands.Result shellPipe(String pipeline) throws Exception {
+        return Commands.run("timeout", "60", "sh", "-c", pipeline);
     }
 
     @Test

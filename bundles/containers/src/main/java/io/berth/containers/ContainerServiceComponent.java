@@ -206,6 +206,11 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     }
 
     @Override
+    public Attachment startAttached(String nameOrId, String detachKeys) throws IOException {
+        return containers.startAttached(nameOrId, detachKeys);
+    }
+
+    @Override
     public boolean stop(String nameOrId, Integer timeoutSeconds) throws IOException {
         return containers.stop(nameOrId, timeoutSeconds);
     }

@@ -282,19 +282,46 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     public boolean start(String nameOrId) throws IOException {
         Managed m = find(nameOrId);
         synchronized (m) {
-            Container.State state = m.stored.state();
-            if (state.paused()) {
-                throw new IllegalStateException("cannot start a paused container, try unpause instead");
-            }
-            if (state.running() && !state.restarting()) {
+            if (!startableLocked(m)) {
                 return false;
             }
-            cancelRestart(m);
-            m.stored = m.stored.withStoppedByUser(false).withRestartCount(0);
-            m.backoff = null;
-            startLocked(m);
+            startLocked(m, false);
             return true;
         }
+    }
+
+    @Override
+    public Attachment startAttached(String nameOrId, String detachKeys) throws IOException {
+        byte[] sequence = DetachKeys.parse(detachKeys);
+        Managed m = find(nameOrId);
+        Attachment attachment;
+        synchronized (m) {
+            if (!startableLocked(m)) {
+                throw new IllegalStateException("conflict: container " + m.id() + " is already running");
+            }
+            attachment = startLocked(m, true);
+            publish("attach", m.stored, Map.of());
+        }
+        StoredContainer stored = m.stored;
+        return DetachKeys.watch(attachment, sequence, () -> publish("detach", stored, Map.of()));
+    }
+
+    /**
+     * Readies a start by the user: {@code false} if it runs already; a pending restart is cancelled and the
+     * restart count and back-off start again.
+     */
+    private boolean startableLocked(Managed m) {
+        Container.State state = m.stored.state();
+        if (state.paused()) {
+            throw new IllegalStateException("cannot start a paused container, try unpause instead");
+        }
+        if (state.running() && !state.restarting()) {
+            return false;
+        }
+        cancelRestart(m);
+        m.stored = m.stored.withStoppedByUser(false).withRestartCount(0);
+        m.backoff = null;
+        return true;
     }
 
     @Override
@@ -762,8 +789,10 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     // ---------------------------------------------------------------- internals
 
     /** Creates and starts the runtime container; the caller holds the lock. */
-    private void startLocked(Managed m) throws IOException {
+    /** Starts it; with {@code attach}, returns an attachment made between the runtime's create and start. */
+    private Attachment startLocked(Managed m, boolean attach) throws IOException {
         StoredContainer stored = m.stored;
+        Attachment attachment = null;
         String id = stored.id();
         ContainerRuntime runtime = runtimeOf(m);
         runtime.delete(id, true); // what an earlier run left with the runtime
@@ -776,10 +805,15 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             }
             RuntimeSpec spec = RuntimeSpecs.build(c.config(), c.hostConfig(), command, rootfs, stored.mounts(),
                     stored.idMap());
-            runtime.create(id, spec, new ContainerIo(files.logFile(id), 0, c.config().openStdin()));
+            runtime.create(id, spec, new ContainerIo(files.logFile(id), 0, c.config().openStdin(),
+                    c.config().stdinOnce()));
             try {
+                attachment = attach ? runtime.attach(id) : null;
                 runtime.start(id);
             } catch (IOException | RuntimeException e) {
+                if (attachment != null) {
+                    attachment.close();
+                }
                 deleteQuietly(runtime, id);
                 throw e;
             }
@@ -795,6 +829,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         files.save(m.stored);
         watchExit(m, runtime);
         publish("start", m.stored, Map.of());
+        return attachment;
     }
 
     /** Docker's exit codes for a command that cannot run: 127 not found, 126 not executable. */
@@ -883,7 +918,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             }
             m.stored = m.stored.withRestartCount(m.stored.container().restartCount() + 1);
             try {
-                startLocked(m);
+                startLocked(m, false);
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "restart policy: cannot start " + m.id() + ": " + e, e);
             }

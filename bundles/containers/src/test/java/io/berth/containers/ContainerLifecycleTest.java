@@ -453,6 +453,38 @@ class ContainerLifecycleTest {
         assertTrue(containers.inspect("talkative").state().running(), "detaching leaves it running");
         awaitTrue(() -> logText("talkative").contains("got q"), "the line typed before the keys arrived");
         assertTrue(actions(c.id()).containsAll(List.of("attach", "detach")));
+        try (Attachment again = containers.attach("talkative", null)) {
+            again.stdin().write("again\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("got again\n", new String(again.read().data(), StandardCharsets.UTF_8),
+                    "stdin stays open for the next attachment (not StdinOnce)");
+        }
+    }
+
+    @Test
+    void startAttachedMissesNoOutputAndStdinsEndReachesTheContainer() throws Exception {
+        ContainerConfig config = new ContainerConfig(null, null, null, true, true, true, null, false, true,
+                true, null, List.of("sh", "-c", "echo first; cat; echo after-eof >&2; exit 4"), "busybox",
+                null, null, null, null, null, null);
+        Container c = containers.create("piped", config, null);
+        assertThrows(IllegalArgumentException.class, () -> containers.startAttached("piped", "ctrl-1"));
+        assertFalse(containers.inspect("piped").state().running(), "bad detach keys start nothing");
+        var exit = containers.wait("piped", WaitCondition.NEXT_EXIT);
+        Attachment attachment = containers.startAttached("piped", null);
+        attachment.stdin().write("through cat\n".getBytes(StandardCharsets.UTF_8));
+        attachment.stdin().close(); // EOF: cat ends
+        StringBuilder out = new StringBuilder();
+        StringBuilder err = new StringBuilder();
+        for (Attachment.Output o = attachment.read(); o != null; o = attachment.read()) {
+            (o.stream() == Attachment.STDERR ? err : out).append(new String(o.data(), StandardCharsets.UTF_8));
+        }
+        assertEquals("first\nthrough cat\n", out.toString(), "the line printed at once is there too");
+        assertEquals("after-eof\n", err.toString());
+        assertEquals(4, exit.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertThrows(IllegalStateException.class, () -> {
+            containers.start("piped");
+            containers.startAttached("piped", null);
+        }, "a running container is not started again");
+        containers.remove(c.id(), true, false);
     }
 
     @Test

@@ -38,9 +38,12 @@ final class ContainerEndpoints {
     static final String RAW = "application/vnd.docker.raw-stream";
 
     private final Supplier<ContainerService> service;
+    private final StreamEndpoints streams;
 
-    ContainerEndpoints(Supplier<ContainerService> service) {
+    /** @param streams where an attach may wait for the container's start */
+    ContainerEndpoints(Supplier<ContainerService> service, StreamEndpoints streams) {
         this.service = service;
+        this.streams = streams;
     }
 
     void addTo(Routes routes) {
@@ -148,8 +151,11 @@ final class ContainerEndpoints {
         x.json(HttpStatus.OK_200, containers().inspect(x.path("id")));
     }
 
+    /** Starts it, attached if an attach waits for that ({@code docker run} attaches first, then starts). */
     private void start(Exchange x) throws IOException {
-        x.status(containers().start(x.path("id")) ? HttpStatus.NO_CONTENT_204 : HttpStatus.NOT_MODIFIED_304);
+        String id = x.path("id");
+        boolean started = streams.startAwaited(id) || containers().start(id);
+        x.status(started ? HttpStatus.NO_CONTENT_204 : HttpStatus.NOT_MODIFIED_304);
     }
 
     private void stop(Exchange x) throws IOException {

@@ -5,12 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.spi.shell.CommandShell;
 import io.berth.spi.shell.ShellSession;
+import io.berth.spi.shell.TerminalSize;
+import java.io.InputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -25,6 +29,16 @@ import org.eclipse.jetty.util.Callback;
  * Routes Engine API requests: {@code /_ping}, {@code /version}, berth's
  * management extension {@code /berth/v1/shell/...} (runs shell commands and
  * streams their output), and the endpoints of {@link Routes}.
+ *
+ * <p>The shell's wire: {@code POST exec} with {@code {"Command":..., "Session":...}} answers with the command's
+ * output as JSON lines (see {@link JsonLinesOutput}) until its exit code. A client that can give the command its
+ * stdin also sends an id of its choosing ({@code "Id"}), and {@code "Tty":true} when its stdin is a terminal.
+ * When the command first reads stdin, the output says {@code {"stdin":true}} and the client streams its stdin
+ * as the body of {@code POST input/ID}; the end of that body is the command's EOF. Commands that never read
+ * stdin never cause that request, so they cost what they did before. A command that wants the terminal raw
+ * says {@code {"raw":true}}; the client enters raw mode and reports its window size with
+ * {@code POST resize/ID {"Rows":R,"Columns":C}}, again on every SIGWINCH, and restores its terminal on
+ * {@code {"raw":false}} or when the command ends.
  */
 final class EngineApiHandler extends Handler.Abstract {
 
@@ -35,6 +49,8 @@ final class EngineApiHandler extends Handler.Abstract {
     private final Supplier<CommandShell> shell;
     private final ShellSessions sessions = new ShellSessions();
     private final Routes routes;
+    /** The commands running for clients that gave an id: their stdin and terminal. */
+    private final Map<String, RemoteCaller> callers = new ConcurrentHashMap<>();
 
     /** @param routes the Engine API's endpoints beyond ping, version and the shell */
     EngineApiHandler(String berthVersion, Supplier<CommandShell> shell, Routes routes) {
@@ -133,6 +149,10 @@ final class EngineApiHandler extends Handler.Abstract {
             }
         } else if (rest.equals("exec") && HttpMethod.POST.is(method)) {
             exec(current, readJson(request), response, callback);
+        } else if (rest.startsWith("input/") && HttpMethod.POST.is(method)) {
+            input(rest.substring("input/".length()), request, response, callback);
+        } else if (rest.startsWith("resize/") && HttpMethod.POST.is(method)) {
+            resize(rest.substring("resize/".length()), readJson(request), response, callback);
         } else if (rest.equals("complete") && HttpMethod.POST.is(method)) {
             JsonNode body = readJson(request);
             String line = requiredText(body, "Line");
@@ -152,6 +172,10 @@ final class EngineApiHandler extends Handler.Abstract {
 
     private void exec(CommandShell current, JsonNode body, Response response, Callback callback) throws Exception {
         String command = requiredText(body, "Command");
+        String callerId = body.hasNonNull("Id") ? requiredText(body, "Id") : null;
+        if (callerId != null && (callerId.isEmpty() || callers.containsKey(callerId))) {
+            throw new BadRequest("\"Id\" must be a new, non-empty id for this command: " + callerId);
+        }
         boolean ownSession = !body.hasNonNull("Session");
         ShellSession session = ownSession ? current.openSession() : session(body, response, callback);
         if (session == null) {
@@ -161,7 +185,19 @@ final class EngineApiHandler extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-ndjson");
         try (OutputStream out = Content.Sink.asOutputStream(response)) {
             JsonLinesOutput lines = new JsonLinesOutput(json, out);
-            int exitCode = session.execute(command, lines.stream("stdout"), lines.stream("stderr"));
+            int exitCode;
+            if (callerId == null) {
+                exitCode = session.execute(command, lines.stream("stdout"), lines.stream("stderr"));
+            } else {
+                RemoteCaller caller = new RemoteCaller(lines, body.path("Tty").asBoolean(false));
+                callers.put(callerId, caller);
+                try (InputStream stdin = caller.stdin) {
+                    exitCode = session.execute(command, stdin, lines.stream("stdout"), lines.stream("stderr"),
+                            caller.terminal);
+                } finally {
+                    callers.remove(callerId);
+                }
+            }
             lines.exit(exitCode);
         } finally {
             if (ownSession) {
@@ -169,6 +205,66 @@ final class EngineApiHandler extends Handler.Abstract {
             }
         }
         callback.succeeded();
+    }
+
+    /** A remote client's stdin and terminal (null when its stdin is not one), for one command. */
+    private static final class RemoteCaller {
+        final RemoteStdin stdin;
+        final RemoteTerminal terminal;
+
+        RemoteCaller(JsonLinesOutput lines, boolean tty) {
+            this.stdin = new RemoteStdin(() -> {
+                try {
+                    lines.stdinWanted();
+                } catch (IOException e) {
+                    // the client has gone; the command reads the end of its stdin
+                }
+            });
+            this.terminal = tty ? new RemoteTerminal(lines::raw) : null;
+        }
+    }
+
+    /** {@code POST input/ID}: the body, as it streams in, is the command's stdin; its end is EOF. */
+    private void input(String id, Request request, Response response, Callback callback) throws Exception {
+        RemoteCaller caller = callers.get(id);
+        if (caller == null) {
+            error(response, callback, HttpStatus.NOT_FOUND_404, "no such shell command: " + id);
+            return;
+        }
+        boolean open = true;
+        try (InputStream body = Content.Source.asInputStream(request)) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n = body.read(buffer); n >= 0 && open; n = body.read(buffer)) {
+                open = caller.stdin.feed(java.util.Arrays.copyOf(buffer, n));
+            }
+        } catch (IOException e) {
+            // the client went away: its stdin ends here
+        }
+        if (open) {
+            caller.stdin.endOfInput();
+        }
+        response.setStatus(HttpStatus.NO_CONTENT_204);
+        response.write(true, null, callback);
+    }
+
+    /**
+     * {@code POST resize/ID}: the client's window size, at the start of raw mode and on every change; 0 rows or
+     * columns when its terminal does not know (a pty nobody sized).
+     */
+    private void resize(String id, JsonNode body, Response response, Callback callback) throws Exception {
+        RemoteCaller caller = callers.get(id);
+        if (caller == null || caller.terminal == null) {
+            error(response, callback, HttpStatus.NOT_FOUND_404, "no shell command with a terminal: " + id);
+            return;
+        }
+        int rows = body.path("Rows").asInt(-1);
+        int columns = body.path("Columns").asInt(-1);
+        if (rows < 0 || columns < 0) {
+            throw new BadRequest("\"Rows\" and \"Columns\" must be numbers, 0 or more (0: not known)");
+        }
+        caller.terminal.resized(new TerminalSize(rows, columns));
+        response.setStatus(HttpStatus.NO_CONTENT_204);
+        response.write(true, null, callback);
     }
 
     /** The session a request names, or {@code null} after answering 404. */

@@ -109,7 +109,9 @@ public class EngineApiServer {
         config.setSendXPoweredBy(false);
         http = new HttpConnectionFactory(config);
         Routes routes = new Routes();
-        new ContainerEndpoints(() -> containers).addTo(routes);
+        StreamEndpoints streams = new StreamEndpoints(() -> containers);
+        streams.addTo(routes);
+        new ContainerEndpoints(() -> containers, streams).addTo(routes);
         new ImageEndpoints(() -> images).addTo(routes);
         new TransferEndpoints(() -> images).addTo(routes);
         new ArchiveEndpoints(() -> containers).addTo(routes);

@@ -50,4 +50,27 @@ class JsonLinesOutputTest {
         output.exit(3);
         assertEquals(List.of("{\"stream\":\"stdout\",\"text\":\"x\"}", "{\"exitCode\":3}"), lines());
     }
+
+    @Test
+    void bytesThatAreNotTextArriveUnchangedAsBase64() throws Exception {
+        OutputStream stdout = output.stream("stdout");
+        stdout.write(new byte[] {'a', (byte) 0xc3}); // "a" and the first byte of a 2-byte character ...
+        stdout.write(new byte[] {(byte) 0xff, 0, 'b'}); // ... that never comes: not text
+        stdout.write("then text".getBytes(StandardCharsets.UTF_8));
+
+        assertEquals(List.of(
+                "{\"stream\":\"stdout\",\"text\":\"a\"}",
+                "{\"stream\":\"stdout\",\"data\":\""
+                        + java.util.Base64.getEncoder().encodeToString(new byte[] {(byte) 0xc3, (byte) 0xff, 0, 'b'})
+                        + "\"}",
+                "{\"stream\":\"stdout\",\"text\":\"then text\"}"), lines());
+    }
+
+    @Test
+    void controlMessagesForTheClient() throws Exception {
+        output.stdinWanted();
+        output.raw(true);
+        output.raw(false);
+        assertEquals(List.of("{\"stdin\":true}", "{\"raw\":true}", "{\"raw\":false}"), lines());
+    }
 }

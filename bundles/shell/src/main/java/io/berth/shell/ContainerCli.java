@@ -12,6 +12,7 @@ import io.berth.spi.containers.LogOptions;
 import io.berth.spi.containers.LogReader;
 import io.berth.spi.containers.Top;
 import io.berth.spi.containers.WaitCondition;
+import io.berth.spi.events.Events;
 import io.berth.spi.images.Image;
 import io.berth.spi.runtime.Attachment;
 import io.berth.spi.runtime.ResourceUsage;
@@ -48,9 +49,11 @@ final class ContainerCli {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final ContainerService containers;
+    private final Events events;
 
-    ContainerCli(ContainerService containers) {
+    ContainerCli(ContainerService containers, Events events) {
         this.containers = containers;
+        this.events = events;
     }
 
     @Command(name = "create", description = "Create a new container")
@@ -61,9 +64,9 @@ final class ContainerCli {
 
     @Command(name = "run", description = "Create and run a new container from an image")
     void run(@Mixin RunOptions options) throws Exception {
-        if (options.interactive && !options.detach) {
-            throw new IllegalArgumentException("berth:run -i needs a terminal; in the shell use -d, then berth:logs "
-                    + "(the docker CLI against berth's API attaches stdin)");
+        if (!options.detach && (options.interactive || options.tty)) {
+            runAttached(options);
+            return;
         }
         HostConfig host = options.hostConfig();
         // In the foreground, --rm is carried out here once the output is read, as the docker CLI once did:
@@ -98,13 +101,78 @@ final class ContainerCli {
     }
 
     /**
+     * {@code run -i}, {@code -t}, {@code -it} in the foreground: attached before it starts, so nothing is missed;
+     * the caller's stdin goes in with {@code -i}; the detach keys leave it running. {@code --rm} is the engine's
+     * here: a detached container is removed when it exits.
+     */
+    private void runAttached(RunOptions options) throws Exception {
+        Caller caller = Caller.current();
+        if (options.interactive && options.tty) {
+            caller.requireTerminal();
+        }
+        Container created = containers.create(options.name, options.config(), options.hostConfig());
+        relayUntilExitOrDetach(caller, created.id(), options.interactive, options.tty,
+                () -> startOrRemove(created, () -> containers.startAttached(created.id(), options.detachKeys)));
+    }
+
+    @Command(name = "attach", description = "Attach local standard input, output, and error streams to a running "
+            + "container")
+    void attach(@Option(names = "--detach-keys", description = "the key sequence that detaches (default ctrl-p,ctrl-q)")
+                String detachKeys,
+                @Option(names = "--no-stdin", description = "do not attach stdin") boolean noStdin,
+                @Parameters(paramLabel = "CONTAINER") String name) throws Exception {
+        Container c = containers.inspect(name);
+        boolean stdin = !noStdin && c.config().openStdin();
+        Caller caller = Caller.current();
+        if (stdin && c.config().tty()) {
+            caller.requireTerminal();
+        }
+        relayUntilExitOrDetach(caller, c.id(), stdin, c.config().tty(), () -> containers.attach(c.id(), detachKeys));
+    }
+
+    /**
+     * Relays between the caller and container {@code id} through the attachment {@code attach} makes, until the
+     * container exits (the command then ends with its status) or the caller types the detach keys (the container
+     * keeps running; docker's message is printed).
+     */
+    private void relayUntilExitOrDetach(Caller caller, String id, boolean stdin, boolean tty,
+                                        Start<Attachment> attach) throws Exception {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        var exit = containers.wait(id, WaitCondition.NEXT_EXIT);
+        boolean detached;
+        try (StdioRelay relay = StdioRelay.open(caller, stdin, tty);
+             Detaching detaching = new Detaching(events, id);
+             Attachment attachment = attach.start()) {
+            relay.run(attachment, out, err);
+            detached = detaching.detachedBefore(exit);
+        }
+        if (detached) {
+            err.println(Detaching.MESSAGE);
+            return;
+        }
+        int code = exit.get();
+        if (code != 0) {
+            throw new ExitStatus(code);
+        }
+    }
+
+    private interface Start<T> {
+        T start() throws IOException;
+    }
+
+    private void startOrRemove(Container created) throws IOException {
+        startOrRemove(created, () -> containers.start(created.id()));
+    }
+
+    /**
      * Starts a container {@code run} just created; if it cannot start (a bad user, a missing command), removes it
      * again, so a refused run leaves nothing, and ends with docker run's status: 127 for a command that is not
      * found, 126 for one that cannot be run, 125 otherwise.
      */
-    private void startOrRemove(Container created) throws IOException {
+    private <T> T startOrRemove(Container created, Start<T> start) throws IOException {
         try {
-            containers.start(created.id());
+            return start.start();
         } catch (IOException | RuntimeException e) {
             int code = containers.inspect(created.id()).state().exitCode();
             containers.remove(created.id(), true, true);
@@ -328,6 +396,8 @@ final class ContainerCli {
 
     @Command(name = "exec", description = "Execute a command in a running container")
     void exec(@Option(names = {"-d", "--detach"}, description = "run it in the background") boolean detach,
+              @Option(names = {"-i", "--interactive"}, description = "keep stdin open") boolean interactive,
+              @Option(names = {"-t", "--tty"}, description = "allocate a pseudo-TTY") boolean tty,
               @Option(names = {"-e", "--env"}, description = "set an environment variable") List<String> env,
               @Option(names = {"-u", "--user"}, description = "user name or uid[:gid]") String user,
               @Option(names = {"-w", "--workdir"}, description = "working directory") String workdir,
@@ -335,19 +405,38 @@ final class ContainerCli {
               @Parameters(index = "0", paramLabel = "CONTAINER") String name,
               @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND") List<String> command)
             throws Exception {
+        Caller caller = Caller.current();
+        if (interactive && tty && !detach) {
+            caller.requireTerminal();
+        }
+        PrintStream out = System.out;
+        PrintStream err = System.err;
         var process = containers.exec(name, new io.berth.spi.containers.ExecConfig(command, env, user, workdir,
-                false, false, privileged));
+                tty, interactive && !detach, privileged));
         if (detach) {
             process.close();
             return;
         }
-        try (process) {
-            copyOutput(process);
-            int code = process.waitFor();
-            if (code != 0) {
-                throw new ExitStatus(code);
-            }
+        int code;
+        try (process; StdioRelay relay = StdioRelay.open(caller, interactive, tty)) {
+            relay.run(process, out, err);
+            code = process.waitFor();
         }
+        if (code != 0) {
+            throw new ExitStatus(code);
+        }
+    }
+
+    @Command(name = "cp", description = "Copy files/folders between a container and the local filesystem "
+            + "(CONTAINER:SRC DEST, SRC CONTAINER:DEST; - for a tar on stdout or stdin)")
+    void cp(@Option(names = {"-a", "--archive"}, description = "keep owners and modes (always done: the daemon runs "
+                    + "as root)") boolean archive,
+            @Option(names = {"-L", "--follow-link"}, description = "always follow a symbolic link in SRC")
+            boolean followLink,
+            @Parameters(index = "0", paramLabel = "SRC") String source,
+            @Parameters(index = "1", paramLabel = "DEST") String destination) throws IOException {
+        Caller caller = Caller.current();
+        new DockerCp(containers).copy(source, destination, followLink, caller.stdin(), System.out);
     }
 
     @Command(name = "container-prune", description = "Remove all stopped containers")
@@ -395,14 +484,6 @@ final class ContainerCli {
                 out.write(entry.data());
                 out.flush();
             }
-        }
-    }
-
-    private static void copyOutput(Attachment attachment) throws IOException {
-        for (Attachment.Output output = attachment.read(); output != null; output = attachment.read()) {
-            PrintStream out = output.stream() == Attachment.STDERR ? System.err : System.out;
-            out.write(output.data());
-            out.flush();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.berth.shell;
 
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.events.Events;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -15,9 +16,10 @@ public class ContainerCommands {
     private final DashedCommands commands;
 
     @Activate
-    public ContainerCommands(BundleContext context, @Reference ContainerService containers) {
+    public ContainerCommands(BundleContext context, @Reference ContainerService containers,
+                             @Reference Events events) {
         commands = new DashedCommands(context);
-        ShellCommands.register(commands, new ContainerCli(containers));
+        ShellCommands.register(commands, new ContainerCli(containers, events));
     }
 
     @Deactivate

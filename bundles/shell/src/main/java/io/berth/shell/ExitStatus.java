@@ -18,4 +18,10 @@ public final class ExitStatus extends RuntimeException {
     public int code() {
         return code;
     }
+
+    /** What the berthd --shell console prints for it. */
+    @Override
+    public String toString() {
+        return "exit status " + code;
+    }
 }

@@ -1,5 +1,6 @@
 package io.berth.shell;
 
+import io.berth.spi.shell.CallerTerminal;
 import io.berth.spi.shell.ShellSession;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,12 +15,13 @@ import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Converter;
 
 /**
- * One Gogo session whose output goes, for each command, to the streams that
- * command was given. Commands in one session run one at a time, as in a
- * terminal.
+ * One Gogo session whose stdin and output are, for each command, the streams that command was given, and whose
+ * caller's terminal (if any) is the session variable {@link Caller#TERMINAL} while it runs. Commands in one
+ * session run one at a time, as in a terminal.
  */
 final class GogoShellSession implements ShellSession {
 
+    private final RedirectableInputStream in = new RedirectableInputStream();
     private final RedirectableOutputStream out = new RedirectableOutputStream();
     private final RedirectableOutputStream err = new RedirectableOutputStream();
     private final PrintStream console = new PrintStream(out, true, StandardCharsets.UTF_8);
@@ -27,13 +29,16 @@ final class GogoShellSession implements ShellSession {
     private final CommandSession session;
 
     GogoShellSession(CommandProcessor processor) {
-        this.session = processor.createSession(InputStream.nullInputStream(), console, errors);
+        this.session = processor.createSession(in, console, errors);
     }
 
     @Override
-    public synchronized int execute(String commandLine, OutputStream stdout, OutputStream stderr) {
+    public synchronized int execute(String commandLine, InputStream stdin, OutputStream stdout, OutputStream stderr,
+                                    CallerTerminal terminal) {
+        in.redirectTo(stdin);
         out.redirectTo(stdout);
         err.redirectTo(stderr);
+        session.put(Caller.TERMINAL, terminal);
         try {
             Object result = session.execute(commandLine);
             if (result != null) {
@@ -49,6 +54,8 @@ final class GogoShellSession implements ShellSession {
         } finally {
             console.flush();
             errors.flush();
+            session.put(Caller.TERMINAL, null);
+            in.redirectTo(null);
             out.redirectTo(null);
             err.redirectTo(null);
         }
@@ -59,7 +66,9 @@ final class GogoShellSession implements ShellSession {
         if (message == null || message.isBlank()) {
             return e.getClass().getSimpleName();
         }
+        // the engine's errors for bad input, unknown objects and refused requests say it all, as docker's do
         return e.getClass().getSimpleName().equals("CommandNotFoundException") || e instanceof IllegalArgumentException
+                || e instanceof java.util.NoSuchElementException || e instanceof IllegalStateException
                 ? message
                 : e.getClass().getSimpleName() + ": " + message;
     }

@@ -21,7 +21,7 @@ class RunOptionsTest {
         String[] withName = new String[args.length + 1];
         withName[0] = "run";
         System.arraycopy(args, 0, withName, 1, args.length);
-        CommandLine.ParseResult parsed = ShellCommands.parser(new ContainerCli(null)).parseArgs(withName);
+        CommandLine.ParseResult parsed = ShellCommands.parser(new ContainerCli(null, null)).parseArgs(withName);
         return (RunOptions) parsed.subcommand().commandSpec().mixins().values().stream()
                 .map(mixin -> mixin.userObject()).filter(RunOptions.class::isInstance).findFirst().orElseThrow();
     }

@@ -63,9 +63,15 @@ public final class ShellClient {
         }
         Path socket = Path.of(host.substring("unix://".length()));
         try (ShellConnection connection = new ShellConnection(socket)) {
-            return command != null
-                    ? connection.execute(null, command, System.out, System.err)
-                    : interactive(connection);
+            if (command == null) {
+                return interactive(connection);
+            }
+            CallerInput input = CallerInput.ofProcess();
+            try {
+                return connection.execute(null, command, System.out, System.err, input);
+            } finally {
+                input.close();
+            }
         } catch (IOException e) {
             System.err.println("berth-shell: " + e.getMessage());
             return 1;
@@ -94,6 +100,7 @@ public final class ShellClient {
                     })
                     .build();
             PrintStream out = new PrintStream(terminal.output(), true);
+            CallerInput input = CallerInput.ofConsole(terminal);
             terminal.writer().println("berth shell. Type 'help' for commands, 'exit' to leave.");
             terminal.writer().flush();
             while (true) {
@@ -113,7 +120,7 @@ public final class ShellClient {
                     break;
                 }
                 try {
-                    connection.execute(session, line, out, out);
+                    connection.execute(session, line, out, out, input);
                 } catch (IOException e) {
                     terminal.writer().println("berth-shell: " + e.getMessage());
                     terminal.writer().flush();

@@ -11,13 +11,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.OutputStreamRequestContent;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.StringRequestContent;
@@ -28,7 +31,16 @@ import org.eclipse.jetty.io.Transport;
  * The client side of the Engine API's shell endpoints
  * ({@code /berth/v1/shell/...}), over the daemon's unix socket.
  * Command output arrives as JSON lines: {@code {"stream":"stdout","text":...}}
- * while the command runs, then {@code {"exitCode":N}}.
+ * (or {@code "data"}, base64, for bytes that are not text) while the command
+ * runs, then {@code {"exitCode":N}}.
+ *
+ * <p>A command's stdin and terminal: the exec request names the command with an
+ * id of the client's choosing and says whether stdin is a terminal. Only when
+ * the command reads stdin ({@code {"stdin":true}}) does the client stream its
+ * stdin as the body of a second request, {@code POST input/ID} (the body's end
+ * is EOF). On {@code {"raw":true}} it puts its terminal into raw mode and
+ * reports the window size ({@code POST resize/ID}), again on every SIGWINCH;
+ * {@code {"raw":false}}, the command's end or an error restores the terminal.
  */
 final class ShellConnection implements AutoCloseable {
 
@@ -72,10 +84,14 @@ final class ShellConnection implements AutoCloseable {
 
     /**
      * Runs one command line in {@code session} (or a session of its own when
-     * {@code null}), copying its output as it comes; returns its exit status.
+     * {@code null}), copying its output as it comes and giving it {@code input}
+     * if it reads stdin; returns its exit status.
      */
-    int execute(String session, String commandLine, PrintStream out, PrintStream err) throws IOException {
-        ObjectNode body = JSON.createObjectNode().put("Command", commandLine);
+    int execute(String session, String commandLine, PrintStream out, PrintStream err, CallerInput input)
+            throws IOException {
+        String id = UUID.randomUUID().toString();
+        ObjectNode body = JSON.createObjectNode().put("Command", commandLine).put("Id", id)
+                .put("Tty", input.isTerminal());
         if (session != null) {
             body.put("Session", session);
         }
@@ -85,7 +101,7 @@ final class ShellConnection implements AutoCloseable {
                 .idleTimeout(0, TimeUnit.MILLISECONDS)
                 .send(listener);
         Response response = await(listener);
-        try (InputStream in = listener.getInputStream()) {
+        try (InputStream in = listener.getInputStream(); RemoteCommand command = new RemoteCommand(id, input)) {
             if (response.getStatus() != 200) {
                 throw new IOException(errorMessage(response.getStatus(), new String(in.readAllBytes(), StandardCharsets.UTF_8)));
             }
@@ -97,13 +113,123 @@ final class ShellConnection implements AutoCloseable {
                 JsonNode message = JSON.readTree(line);
                 if (message.has("exitCode")) {
                     return message.get("exitCode").asInt();
+                } else if (message.has("stdin")) {
+                    command.sendStdin();
+                } else if (message.has("raw")) {
+                    command.raw(message.get("raw").asBoolean());
+                } else {
+                    PrintStream target = "stderr".equals(message.path("stream").asText()) ? err : out;
+                    if (message.has("data")) {
+                        target.write(Base64.getDecoder().decode(message.get("data").asText()));
+                    } else {
+                        target.print(message.path("text").asText());
+                    }
+                    target.flush();
                 }
-                PrintStream target = "stderr".equals(message.path("stream").asText()) ? err : out;
-                target.print(message.path("text").asText());
-                target.flush();
             }
         }
         throw new IOException("the daemon closed the connection before the command finished");
+    }
+
+    /** The client's side of one running command's stdin and terminal. */
+    private final class RemoteCommand implements AutoCloseable {
+        private final String id;
+        private final CallerInput input;
+        private Thread stdinPump;
+        private Request stdinRequest;
+        private org.jline.terminal.Attributes cooked;
+        private org.jline.terminal.Terminal.SignalHandler previousWinch;
+
+        RemoteCommand(String id, CallerInput input) {
+            this.id = id;
+            this.input = input;
+        }
+
+        /** Streams stdin to the command, from a thread of its own, until its end or the command's. */
+        void sendStdin() {
+            if (stdinPump != null) {
+                return;
+            }
+            OutputStreamRequestContent content = new OutputStreamRequestContent("application/octet-stream");
+            stdinRequest = request(HttpMethod.POST, "/berth/v1/shell/input/" + id).body(content)
+                    .idleTimeout(0, TimeUnit.MILLISECONDS);
+            stdinRequest.send(result -> { });
+            InputStream from = input.stdin(cooked != null);
+            stdinPump = new Thread(() -> {
+                byte[] buffer = new byte[8192];
+                try (var to = content.getOutputStream()) {
+                    for (int n = from.read(buffer); n >= 0; n = from.read(buffer)) {
+                        to.write(buffer, 0, n);
+                        to.flush();
+                    }
+                } catch (IOException e) {
+                    // the command has ended, or the daemon has gone: the exec's answer says which
+                }
+            }, "berth-shell-stdin");
+            stdinPump.setDaemon(true);
+            stdinPump.start();
+        }
+
+        /** Puts the terminal into raw mode and reports its size (and every change of it), or restores it. */
+        void raw(boolean raw) throws IOException {
+            if (!input.isTerminal()) {
+                return;
+            }
+            org.jline.terminal.Terminal terminal = input.terminal();
+            if (raw && cooked == null) {
+                cooked = terminal.enterRawMode();
+                // the rest of docker's raw mode (cfmakeraw): ctrl-c and ctrl-z go to the container as keys, its
+                // output is shown as it is, and a read waits for a key (JLine's would return nothing: EOF to Java)
+                org.jline.terminal.Attributes attributes = terminal.getAttributes();
+                attributes.setLocalFlag(org.jline.terminal.Attributes.LocalFlag.ISIG, false);
+                attributes.setOutputFlag(org.jline.terminal.Attributes.OutputFlag.OPOST, false);
+                attributes.setControlChar(org.jline.terminal.Attributes.ControlChar.VMIN, 1);
+                attributes.setControlChar(org.jline.terminal.Attributes.ControlChar.VTIME, 0);
+                terminal.setAttributes(attributes);
+                previousWinch = terminal.handle(org.jline.terminal.Terminal.Signal.WINCH, signal -> reportSize(terminal));
+                reportSize(terminal);
+            } else if (!raw && cooked != null) {
+                restore(terminal);
+            }
+        }
+
+        /** Best effort: the command may have ended (and its answer says how) before the size arrives. */
+        private void reportSize(org.jline.terminal.Terminal terminal) {
+            org.jline.terminal.Size size = terminal.getSize();
+            ObjectNode body = JSON.createObjectNode().put("Rows", size.getRows()).put("Columns", size.getColumns());
+            try {
+                call(request(HttpMethod.POST, "/berth/v1/shell/resize/" + id)
+                        .body(new StringRequestContent("application/json", body.toString())));
+            } catch (IOException e) {
+                // the command has ended
+            }
+        }
+
+        private void restore(org.jline.terminal.Terminal terminal) {
+            terminal.setAttributes(cooked);
+            terminal.handle(org.jline.terminal.Terminal.Signal.WINCH, previousWinch);
+            cooked = null;
+        }
+
+        @Override
+        public void close() {
+            if (cooked != null) {
+                try {
+                    restore(input.terminal());
+                } catch (IOException ignored) {
+                    // the terminal was made already
+                }
+            }
+            if (stdinPump != null) {
+                stdinPump.interrupt();
+                stdinRequest.abort(new IOException("the command has ended"));
+                try {
+                    stdinPump.join(1000); // on the console: its line reader gives the terminal back first
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
     }
 
     private JsonNode call(Request request) throws IOException {

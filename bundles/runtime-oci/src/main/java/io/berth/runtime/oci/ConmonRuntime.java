@@ -202,6 +202,9 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
         }
         if (io.openStdin()) {
             command.add("-i");
+            if (!io.stdinOnce()) {
+                command.add("--leave-stdin-open"); // conmon would close it when the first attached client goes
+            }
         }
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectError(dir.resolve("conmon.log").toFile())

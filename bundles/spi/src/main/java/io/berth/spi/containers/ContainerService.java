@@ -52,6 +52,13 @@ public interface ContainerService {
     /** Sends a signal by name ({@code KILL}, {@code SIGHUP}) or number; null for SIGKILL. */
     void kill(String nameOrId, String signal) throws IOException;
 
+    /**
+     * Starts it with an attachment to its stdio made before its process runs, so nothing it prints or reads is
+     * missed ({@code docker run -i/-t}: attach, then start). The attachment watches for {@code detachKeys} as
+     * {@link #attach} does. Refused for a running container.
+     */
+    Attachment startAttached(String nameOrId, String detachKeys) throws IOException;
+
     /** Stops (as {@link #stop}) and starts it. */
     void restart(String nameOrId, Integer timeoutSeconds) throws IOException;
 
