@@ -636,7 +636,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             }
         }
         try (InputStream diff = layers.diff(m.id())) {
-            Image image = images.commit(c.image(), diff, c.config(), request, c.id(), String.join(" ", command(c)));
+            Image image = images.commit(c.image(), diff, c.config(), request, c.id(), String.join(" ", c.commandLine()));
             publish("commit", m.stored, Map.of());
             return image;
         } finally {
@@ -741,14 +741,6 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         return list == null || list.isEmpty();
     }
 
-    /** The container's command line: its path and arguments. */
-    private static List<String> command(Container c) {
-        List<String> command = new ArrayList<>();
-        command.add(c.path());
-        command.addAll(c.args());
-        return command;
-    }
-
     private void undoQuietly(MountPlanner.Plan plan) {
         try {
             planner.undo(plan);
@@ -799,7 +791,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         Path rootfs = layers.mountReadWrite(id);
         try {
             Container c = stored.container();
-            List<String> command = command(c);
+            List<String> command = c.commandLine();
             for (String volume : stored.volumes()) {
                 volumes.mount(volume); // a tmpfs or bind volume is mounted while a container may use it
             }

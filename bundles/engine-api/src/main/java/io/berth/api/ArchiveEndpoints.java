@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Content;
 
@@ -21,9 +20,9 @@ final class ArchiveEndpoints {
 
     static final String PATH_STAT = "X-Docker-Container-Path-Stat";
 
-    private final Supplier<ContainerService> service;
+    private final Service<ContainerService> service;
 
-    ArchiveEndpoints(Supplier<ContainerService> service) {
+    ArchiveEndpoints(Service<ContainerService> service) {
         this.service = service;
     }
 
@@ -34,14 +33,6 @@ final class ArchiveEndpoints {
                 .add("PUT", archive, this::put);
     }
 
-    private ContainerService containers() {
-        ContainerService current = service.get();
-        if (current == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503,
-                    "the container service is not running (bundle io.berth.containers)");
-        }
-        return current;
-    }
 
     private static String path(Exchange x) {
         String path = x.query("path");
@@ -52,7 +43,7 @@ final class ArchiveEndpoints {
     }
 
     private void stat(Exchange x) throws IOException {
-        PathStat stat = containers().stat(x.path("id"), path(x));
+        PathStat stat = service.get().stat(x.path("id"), path(x));
         x.response.getHeaders().put(PATH_STAT, encode(stat));
         x.status(HttpStatus.OK_200);
     }
@@ -60,15 +51,15 @@ final class ArchiveEndpoints {
     private void get(Exchange x) throws IOException {
         String id = x.path("id");
         String path = path(x);
-        PathStat stat = containers().stat(id, path); // a missing path is a 404 before the tar starts
+        PathStat stat = service.get().stat(id, path); // a missing path is a 404 before the tar starts
         x.response.getHeaders().put(PATH_STAT, encode(stat));
-        x.stream(HttpStatus.OK_200, "application/x-tar", out -> containers().copyFrom(id, path, out));
+        x.stream(HttpStatus.OK_200, "application/x-tar", out -> service.get().copyFrom(id, path, out));
     }
 
     private void put(Exchange x) throws IOException {
         String path = path(x);
         try (InputStream tar = Content.Source.asInputStream(x.request)) {
-            containers().copyTo(x.path("id"), path, tar, x.flag("noOverwriteDirNonDir"));
+            service.get().copyTo(x.path("id"), path, tar, x.flag("noOverwriteDirNonDir"));
         }
         x.status(HttpStatus.OK_200);
     }

@@ -24,7 +24,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 
 /**
@@ -37,11 +36,11 @@ final class ContainerEndpoints {
     static final String MULTIPLEXED = "application/vnd.docker.multiplexed-stream";
     static final String RAW = "application/vnd.docker.raw-stream";
 
-    private final Supplier<ContainerService> service;
+    private final Service<ContainerService> service;
     private final StreamEndpoints streams;
 
     /** @param streams where an attach may wait for the container's start */
-    ContainerEndpoints(Supplier<ContainerService> service, StreamEndpoints streams) {
+    ContainerEndpoints(Service<ContainerService> service, StreamEndpoints streams) {
         this.service = service;
         this.streams = streams;
     }
@@ -60,23 +59,15 @@ final class ContainerEndpoints {
                 .add("DELETE", one, this::remove)
                 .add("POST", one + "/wait", this::await)
                 .add("GET", one + "/logs", this::logs)
-                .add("POST", one + "/pause", x -> noContent(x, () -> containers().pause(x.path("id"))))
-                .add("POST", one + "/unpause", x -> noContent(x, () -> containers().unpause(x.path("id"))))
-                .add("POST", one + "/rename", x -> noContent(x, () -> containers().rename(x.path("id"),
+                .add("POST", one + "/pause", x -> noContent(x, () -> service.get().pause(x.path("id"))))
+                .add("POST", one + "/unpause", x -> noContent(x, () -> service.get().unpause(x.path("id"))))
+                .add("POST", one + "/rename", x -> noContent(x, () -> service.get().rename(x.path("id"),
                         required(x, "name"))))
                 .add("GET", one + "/top", this::top)
                 .add("GET", one + "/changes", this::changes)
                 .add("GET", one + "/export", this::export);
     }
 
-    private ContainerService containers() {
-        ContainerService current = service.get();
-        if (current == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503,
-                    "the container service is not running (bundle io.berth.containers)");
-        }
-        return current;
-    }
 
     private void list(Exchange x) throws IOException {
         ContainerFilter filter = ContainerFilter.of(x.filters());
@@ -84,7 +75,7 @@ final class ContainerEndpoints {
         Integer limit = x.integer("limit", -1);
         Instant now = Instant.now();
         ArrayNode list = Exchange.JSON.createArrayNode();
-        for (Container c : containers().list(all || limit > 0)) { // newest first
+        for (Container c : service.get().list(all || limit > 0)) { // newest first
             if (limit > 0 && list.size() >= limit) {
                 break;
             }
@@ -102,7 +93,7 @@ final class ContainerEndpoints {
         s.putArray("Names").add(c.name());
         s.put("Image", c.config().image());
         s.put("ImageID", c.image());
-        s.put("Command", String.join(" ", commandLine(c)));
+        s.put("Command", String.join(" ", c.commandLine()));
         s.put("Created", Instant.parse(c.created()).getEpochSecond());
         s.putArray("Ports");
         s.set("Labels", Exchange.JSON.valueToTree(c.config().labels() == null ? java.util.Map.of()
@@ -114,17 +105,6 @@ final class ContainerEndpoints {
         s.putObject("NetworkSettings").putObject("Networks");
         s.set("Mounts", Exchange.JSON.valueToTree(c.mounts() == null ? List.of() : c.mounts()));
         return s;
-    }
-
-    private static List<String> commandLine(Container c) {
-        List<String> words = new ArrayList<>();
-        if (c.path() != null && !c.path().isEmpty()) {
-            words.add(c.path());
-        }
-        if (c.args() != null) {
-            words.addAll(c.args());
-        }
-        return words;
     }
 
     private void create(Exchange x) throws IOException {
@@ -141,30 +121,30 @@ final class ContainerEndpoints {
         } catch (IOException e) {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid JSON: " + Exchange.firstLine(e.getMessage()));
         }
-        Container created = containers().create(x.query("name"), config, host);
+        Container created = service.get().create(x.query("name"), config, host);
         ObjectNode answer = Exchange.JSON.createObjectNode().put("Id", created.id());
         answer.putArray("Warnings");
         x.json(HttpStatus.CREATED_201, answer);
     }
 
     private void inspect(Exchange x) throws IOException {
-        x.json(HttpStatus.OK_200, containers().inspect(x.path("id")));
+        x.json(HttpStatus.OK_200, service.get().inspect(x.path("id")));
     }
 
     /** Starts it, attached if an attach waits for that ({@code docker run} attaches first, then starts). */
     private void start(Exchange x) throws IOException {
         String id = x.path("id");
-        boolean started = streams.startAwaited(id) || containers().start(id);
+        boolean started = streams.startAwaited(id) || service.get().start(id);
         x.status(started ? HttpStatus.NO_CONTENT_204 : HttpStatus.NOT_MODIFIED_304);
     }
 
     private void stop(Exchange x) throws IOException {
-        boolean stopped = containers().stop(x.path("id"), timeout(x));
+        boolean stopped = service.get().stop(x.path("id"), timeout(x));
         x.status(stopped ? HttpStatus.NO_CONTENT_204 : HttpStatus.NOT_MODIFIED_304);
     }
 
     private void restart(Exchange x) throws IOException {
-        containers().restart(x.path("id"), timeout(x));
+        service.get().restart(x.path("id"), timeout(x));
         x.status(HttpStatus.NO_CONTENT_204);
     }
 
@@ -176,12 +156,12 @@ final class ContainerEndpoints {
 
     private void kill(Exchange x) throws IOException {
         String signal = x.query("signal");
-        containers().kill(x.path("id"), signal == null || signal.isEmpty() ? "KILL" : signal);
+        service.get().kill(x.path("id"), signal == null || signal.isEmpty() ? "KILL" : signal);
         x.status(HttpStatus.NO_CONTENT_204);
     }
 
     private void remove(Exchange x) throws IOException {
-        containers().remove(x.path("id"), x.flag("force"), x.flag("v"));
+        service.get().remove(x.path("id"), x.flag("force"), x.flag("v"));
         x.status(HttpStatus.NO_CONTENT_204);
     }
 
@@ -198,7 +178,7 @@ final class ContainerEndpoints {
             default -> throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid condition: \"" + condition
                     + "\": use not-running, next-exit or removed");
         };
-        var exit = containers().wait(x.path("id"), when);
+        var exit = service.get().wait(x.path("id"), when);
         x.stream(HttpStatus.OK_200, "application/json", out -> {
             out.flush(); // the headers go now
             int code;
@@ -226,7 +206,7 @@ final class ContainerEndpoints {
         if (!stdout && !stderr) {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "Bad parameters: you must choose at least one stream");
         }
-        boolean tty = containers().inspect(id).config().tty();
+        boolean tty = service.get().inspect(id).config().tty();
         String tail = x.query("tail");
         int lines;
         try {
@@ -236,7 +216,7 @@ final class ContainerEndpoints {
         }
         LogOptions options = new LogOptions(stdout, stderr, x.flag("follow"), lines, time(x, "since"), time(x, "until"));
         boolean timestamps = x.flag("timestamps");
-        try (LogReader reader = containers().logs(id, options)) {
+        try (LogReader reader = service.get().logs(id, options)) {
             x.stream(HttpStatus.OK_200, tty ? RAW : MULTIPLEXED, out -> {
                 out.flush();
                 for (LogReader.Entry entry = reader.next(); entry != null; entry = reader.next()) {
@@ -285,7 +265,7 @@ final class ContainerEndpoints {
 
     private void top(Exchange x) throws IOException {
         String psArgs = x.query("ps_args");
-        Top top = containers().top(x.path("id"), psArgs == null || psArgs.isEmpty() ? "-ef" : psArgs);
+        Top top = service.get().top(x.path("id"), psArgs == null || psArgs.isEmpty() ? "-ef" : psArgs);
         ObjectNode answer = Exchange.JSON.createObjectNode();
         answer.set("Titles", Exchange.JSON.valueToTree(top.titles()));
         answer.set("Processes", Exchange.JSON.valueToTree(top.processes()));
@@ -294,7 +274,7 @@ final class ContainerEndpoints {
 
     private void changes(Exchange x) throws IOException {
         ArrayNode answer = Exchange.JSON.createArrayNode();
-        for (Change change : containers().changes(x.path("id"))) {
+        for (Change change : service.get().changes(x.path("id"))) {
             int kind = switch (change.kind()) {
                 case MODIFIED -> 0;
                 case ADDED -> 1;
@@ -307,8 +287,8 @@ final class ContainerEndpoints {
 
     private void export(Exchange x) throws IOException {
         String id = x.path("id");
-        containers().inspect(id); // a 404 before the stream starts
-        x.stream(HttpStatus.OK_200, "application/x-tar", out -> containers().export(id, out));
+        service.get().inspect(id); // a 404 before the stream starts
+        x.stream(HttpStatus.OK_200, "application/x-tar", out -> service.get().export(id, out));
     }
 
     /** {@code docker commit}: {@code container}, {@code repo}, {@code tag}, {@code comment}, {@code author}, {@code changes}. */
@@ -320,7 +300,7 @@ final class ContainerEndpoints {
                 : tag == null || tag.isEmpty() ? repo : repo + ":" + tag;
         String pause = x.query("pause");
         boolean pauseIt = pause == null || pause.isEmpty() || x.flag("pause"); // dockerd pauses unless told not to
-        Image image = containers().commit(container, new CommitRequest(reference, orEmpty(x.query("comment")),
+        Image image = service.get().commit(container, new CommitRequest(reference, orEmpty(x.query("comment")),
                 orEmpty(x.query("author")), x.queryValues("changes"), pauseIt));
         x.json(HttpStatus.CREATED_201, java.util.Map.of("Id", image.id()));
     }
@@ -331,7 +311,7 @@ final class ContainerEndpoints {
 
     private void prune(Exchange x) throws IOException {
         ObjectNode answer = Exchange.JSON.createObjectNode();
-        answer.set("ContainersDeleted", Exchange.JSON.valueToTree(containers().prune()));
+        answer.set("ContainersDeleted", Exchange.JSON.valueToTree(service.get().prune()));
         answer.put("SpaceReclaimed", 0);
         x.json(HttpStatus.OK_200, answer);
     }

@@ -109,18 +109,25 @@ public class EngineApiServer {
         config.setSendXPoweredBy(false);
         http = new HttpConnectionFactory(config);
         Routes routes = new Routes();
-        StreamEndpoints streams = new StreamEndpoints(() -> containers);
+        Service<ContainerService> containerService = new Service<>(() -> containers,
+                "the container service (bundle io.berth.containers)");
+        Service<ImageStore> imageStore = new Service<>(() -> images, "the image store (bundle io.berth.images)");
+        Service<LayerStore> layerStore = new Service<>(() -> layers, "the layer store (bundle io.berth.images)");
+        Service<VolumeService> volumeService = new Service<>(() -> volumes,
+                "the volume service (bundle io.berth.containers)");
+        StreamEndpoints streams = new StreamEndpoints(containerService);
         streams.addTo(routes);
-        new ContainerEndpoints(() -> containers, streams).addTo(routes);
-        new ImageEndpoints(() -> images).addTo(routes);
-        new TransferEndpoints(() -> images).addTo(routes);
-        new ArchiveEndpoints(() -> containers).addTo(routes);
-        new StatsEndpoints(() -> containers).addTo(routes);
-        new VolumeEndpoints(() -> volumes).addTo(routes);
-        new EventEndpoints(() -> events).addTo(routes);
-        new NetworkEndpoints(() -> networks).addTo(routes);
+        new ContainerEndpoints(containerService, streams).addTo(routes);
+        new ImageEndpoints(imageStore).addTo(routes);
+        new TransferEndpoints(imageStore).addTo(routes);
+        new ArchiveEndpoints(containerService).addTo(routes);
+        new StatsEndpoints(containerService).addTo(routes);
+        new VolumeEndpoints(volumeService).addTo(routes);
+        new EventEndpoints(new Service<>(() -> events, "the event log (bundle io.berth.containers)")).addTo(routes);
+        new NetworkEndpoints(new Service<>(() -> networks, "the network service (bundle io.berth.containers)"))
+                .addTo(routes);
         new SystemEndpoints(version, String.valueOf(context.getProperty(KernelProperties.DATA_ROOT)),
-                () -> containers, () -> images, () -> layers, () -> volumes).addTo(routes);
+                containerService, imageStore, layerStore, volumeService).addTo(routes);
         handler = new EngineApiHandler(version, () -> shell, routes);
         server.setHandler(handler);
     }

@@ -11,7 +11,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 
 /**
@@ -30,9 +29,9 @@ final class EventEndpoints {
     private static final long FIRST_BACKLOG_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long NEXT_BACKLOG_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
-    private final Supplier<Events> service;
+    private final Service<Events> service;
 
-    EventEndpoints(Supplier<Events> service) {
+    EventEndpoints(Service<Events> service) {
         this.service = service;
     }
 
@@ -42,9 +41,6 @@ final class EventEndpoints {
 
     private void events(Exchange x) throws IOException {
         Events events = service.get();
-        if (events == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503, "the event log is not running (bundle io.berth.containers)");
-        }
         Map<String, List<String>> filters = x.filters();
         for (String kind : filters.keySet()) {
             if (!KINDS.contains(kind)) {

@@ -12,15 +12,14 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 
 /** {@code /images/...} that work on the local store: {@code docker images/image inspect/rmi/tag/history/image prune}. */
 final class ImageEndpoints {
 
-    private final Supplier<ImageStore> service;
+    private final Service<ImageStore> service;
 
-    ImageEndpoints(Supplier<ImageStore> service) {
+    ImageEndpoints(Service<ImageStore> service) {
         this.service = service;
     }
 
@@ -29,19 +28,12 @@ final class ImageEndpoints {
         routes.add("GET", "/images/json", this::list)
                 .add("POST", "/images/prune", this::prune)
                 .add("GET", one + "/json", x -> x.json(HttpStatus.OK_200,
-                        Exchange.JSON.readTree(images().inspect(x.path("name")))))
+                        Exchange.JSON.readTree(service.get().inspect(x.path("name")))))
                 .add("GET", one + "/history", this::history)
                 .add("POST", one + "/tag", this::tag)
                 .add("DELETE", one, this::remove);
     }
 
-    private ImageStore images() {
-        ImageStore current = service.get();
-        if (current == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503, "the image store is not running (bundle io.berth.images)");
-        }
-        return current;
-    }
 
     private void list(Exchange x) throws IOException {
         Map<String, List<String>> filters = x.filters();
@@ -54,7 +46,7 @@ final class ImageEndpoints {
         List<String> dangling = filters.getOrDefault("dangling", List.of());
         List<String> references = filters.getOrDefault("reference", List.of());
         ArrayNode list = Exchange.JSON.createArrayNode();
-        for (Image image : images().list()) {
+        for (Image image : service.get().list()) {
             boolean isDangling = image.repoTags().isEmpty();
             if (!dangling.isEmpty() && dangling.stream().noneMatch(d -> Boolean.parseBoolean(d) == isDangling)) {
                 continue;
@@ -90,7 +82,7 @@ final class ImageEndpoints {
 
     private void history(Exchange x) throws IOException {
         ArrayNode list = Exchange.JSON.createArrayNode();
-        for (ImageHistory h : images().history(x.path("name"))) {
+        for (ImageHistory h : service.get().history(x.path("name"))) {
             ObjectNode entry = list.addObject();
             entry.put("Id", h.id()).put("Created", Instant.parse(h.created()).getEpochSecond())
                     .put("CreatedBy", h.createdBy()).put("Size", h.size()).put("Comment", h.comment());
@@ -105,14 +97,14 @@ final class ImageEndpoints {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "repository name must have at least one component");
         }
         String tag = x.query("tag");
-        images().tag(x.path("name"), tag == null || tag.isEmpty() ? repo : repo + ":" + tag);
+        service.get().tag(x.path("name"), tag == null || tag.isEmpty() ? repo : repo + ":" + tag);
         x.status(HttpStatus.CREATED_201);
     }
 
     /** {@code [{"Untagged": ...}, {"Deleted": ...}]} from the store's "Untagged: ..." and "Deleted: ..." lines. */
     private void remove(Exchange x) throws IOException {
         ArrayNode answer = Exchange.JSON.createArrayNode();
-        for (String line : images().remove(x.path("name"), x.flag("force"))) {
+        for (String line : service.get().remove(x.path("name"), x.flag("force"))) {
             int colon = line.indexOf(": ");
             if (colon > 0) {
                 answer.addObject().put(line.substring(0, colon), line.substring(colon + 2));
@@ -123,7 +115,7 @@ final class ImageEndpoints {
 
     private void prune(Exchange x) throws IOException {
         List<String> dangling = x.filters().getOrDefault("dangling", List.of("true"));
-        ImagePruneReport report = images().prune(dangling.contains("false"));
+        ImagePruneReport report = service.get().prune(dangling.contains("false"));
         ObjectNode answer = Exchange.JSON.createObjectNode();
         ArrayNode deleted = answer.putArray("ImagesDeleted");
         report.deleted().forEach(id -> deleted.addObject().put("Deleted", id));

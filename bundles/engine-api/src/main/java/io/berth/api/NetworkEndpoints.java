@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 
 /** {@code /networks...}: {@code docker network create/ls/inspect/rm/prune}. */
@@ -20,9 +19,9 @@ final class NetworkEndpoints {
 
     private static final List<String> FILTERS = List.of("name", "id", "driver", "label", "type", "dangling");
 
-    private final Supplier<NetworkService> service;
+    private final Service<NetworkService> service;
 
-    NetworkEndpoints(Supplier<NetworkService> service) {
+    NetworkEndpoints(Service<NetworkService> service) {
         this.service = service;
     }
 
@@ -31,20 +30,13 @@ final class NetworkEndpoints {
         routes.add("GET", "/networks", this::list)
                 .add("POST", "/networks/create", this::create)
                 .add("POST", "/networks/prune", this::prune)
-                .add("GET", one, x -> x.json(HttpStatus.OK_200, networks().inspect(x.path("id"))))
+                .add("GET", one, x -> x.json(HttpStatus.OK_200, service.get().inspect(x.path("id"))))
                 .add("DELETE", one, x -> {
-                    networks().remove(x.path("id"));
+                    service.get().remove(x.path("id"));
                     x.status(HttpStatus.NO_CONTENT_204);
                 });
     }
 
-    private NetworkService networks() {
-        NetworkService current = service.get();
-        if (current == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503, "the network service is not running (bundle io.berth.containers)");
-        }
-        return current;
-    }
 
     private void list(Exchange x) throws IOException {
         Map<String, List<String>> filters = x.filters();
@@ -54,7 +46,7 @@ final class NetworkEndpoints {
             }
         }
         List<NetworkResource> shown = new ArrayList<>();
-        for (NetworkResource network : networks().list()) {
+        for (NetworkResource network : service.get().list()) {
             boolean predefined = List.of("bridge", "host", "none").contains(network.name());
             if (matches(filters, "name", network.name()::contains)
                     && matches(filters, "id", network.id()::startsWith)
@@ -109,14 +101,14 @@ final class NetworkEndpoints {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "IPv6 networks are not supported by berth yet");
         }
         String driver = body.path("Driver").asText("");
-        NetworkResource created = networks().create(body.get("Name").asText(), driver, options, strings(body, "Labels"));
+        NetworkResource created = service.get().create(body.get("Name").asText(), driver, options, strings(body, "Labels"));
         ObjectNode answer = Exchange.JSON.createObjectNode().put("Id", created.id()).put("Warning", "");
         x.json(HttpStatus.CREATED_201, answer);
     }
 
     private void prune(Exchange x) throws IOException {
         ObjectNode answer = Exchange.JSON.createObjectNode();
-        answer.set("NetworksDeleted", Exchange.JSON.valueToTree(networks().prune()));
+        answer.set("NetworksDeleted", Exchange.JSON.valueToTree(service.get().prune()));
         x.json(HttpStatus.OK_200, answer);
     }
 

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 
 /**
@@ -26,9 +25,9 @@ final class StatsEndpoints {
     private static final long TICKS_PER_SECOND = 100;
     private static final long INTERVAL_MILLIS = 1000;
 
-    private final Supplier<ContainerService> service;
+    private final Service<ContainerService> service;
 
-    StatsEndpoints(Supplier<ContainerService> service) {
+    StatsEndpoints(Service<ContainerService> service) {
         this.service = service;
     }
 
@@ -41,10 +40,6 @@ final class StatsEndpoints {
 
     private void stats(Exchange x) throws IOException {
         ContainerService containers = service.get();
-        if (containers == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503,
-                    "the container service is not running (bundle io.berth.containers)");
-        }
         Container c = containers.inspect(x.path("id"));
         String stream = x.query("stream");
         boolean streaming = stream == null || stream.isEmpty() || x.flag("stream");

@@ -16,7 +16,6 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 
 /**
@@ -52,13 +51,13 @@ final class StreamEndpoints {
 
     private static final long KEEP_ENDED_EXECS_NANOS = 5L * 60 * 1_000_000_000;
 
-    private final Supplier<ContainerService> service;
+    private final Service<ContainerService> service;
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
     /** The attachments being streamed, by container id, for resize. */
     private final Map<String, Attachment> attached = new ConcurrentHashMap<>();
     private final Map<String, Exec> execs = new ConcurrentHashMap<>();
 
-    StreamEndpoints(Supplier<ContainerService> service) {
+    StreamEndpoints(Service<ContainerService> service) {
         this.service = service;
     }
 
@@ -72,14 +71,6 @@ final class StreamEndpoints {
                 .add("POST", "/exec/(?<id>" + NAME + ")/resize", this::resizeExec);
     }
 
-    private ContainerService containers() {
-        ContainerService current = service.get();
-        if (current == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503,
-                    "the container service is not running (bundle io.berth.containers)");
-        }
-        return current;
-    }
 
     /**
      * Starts a container an attach waits for, attached, and hands the attachment to it.
@@ -87,13 +78,13 @@ final class StreamEndpoints {
      * @return false when no attach waits (the caller starts it as usual)
      */
     boolean startAwaited(String nameOrId) throws IOException {
-        String id = containers().inspect(nameOrId).id();
+        String id = service.get().inspect(nameOrId).id();
         Pending waiting = pending.remove(id);
         if (waiting == null) {
             return false;
         }
         try {
-            waiting.attachment().complete(containers().startAttached(id, waiting.detachKeys()));
+            waiting.attachment().complete(service.get().startAttached(id, waiting.detachKeys()));
         } catch (IOException | RuntimeException e) {
             waiting.attachment().completeExceptionally(e);
             throw e;
@@ -102,7 +93,7 @@ final class StreamEndpoints {
     }
 
     private void attach(Exchange x) throws IOException {
-        Container c = containers().inspect(x.path("id"));
+        Container c = service.get().inspect(x.path("id"));
         String id = c.id();
         boolean tty = c.config().tty();
         boolean stdin = x.flag("stdin");
@@ -111,7 +102,7 @@ final class StreamEndpoints {
         String detachKeys = x.query("detachKeys");
         CompletableFuture<Attachment> ready;
         if (c.state().running()) {
-            ready = CompletableFuture.completedFuture(containers().attach(id, detachKeys)); // errors as HTTP errors
+            ready = CompletableFuture.completedFuture(service.get().attach(id, detachKeys)); // errors as HTTP errors
         } else {
             ready = new CompletableFuture<>();
             if (pending.putIfAbsent(id, new Pending(ready, detachKeys)) != null) {
@@ -165,7 +156,7 @@ final class StreamEndpoints {
     }
 
     private void resize(Exchange x) throws IOException {
-        String id = containers().inspect(x.path("id")).id();
+        String id = service.get().inspect(x.path("id")).id();
         Attachment attachment = attached.get(id);
         if (attachment == null) {
             throw new ApiException(HttpStatus.CONFLICT_409, "no terminal of " + x.path("id")
@@ -176,7 +167,7 @@ final class StreamEndpoints {
     }
 
     private void createExec(Exchange x) throws IOException {
-        Container c = containers().inspect(x.path("id"));
+        Container c = service.get().inspect(x.path("id"));
         if (!c.state().running() || c.state().paused()) {
             throw new ApiException(HttpStatus.CONFLICT_409, "Container " + c.id() + " is "
                     + (c.state().paused() ? "paused, unpause the container before exec" : "not running"));
@@ -223,7 +214,7 @@ final class StreamEndpoints {
                 throw new ApiException(HttpStatus.CONFLICT_409, "Error: Exec command " + exec.id
                         + " has already run");
             }
-            exec.process = containers().exec(exec.containerId, exec.config);
+            exec.process = service.get().exec(exec.containerId, exec.config);
         }
         ExecProcess process = exec.process;
         if (detach) {

@@ -16,7 +16,6 @@ import io.berth.spi.images.LayerStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 
 /** {@code GET /info}: what {@code docker info} prints, from the services that are running. */
@@ -24,13 +23,13 @@ final class SystemEndpoints {
 
     private final String version;
     private final String dataRoot;
-    private final Supplier<ContainerService> containers;
-    private final Supplier<ImageStore> images;
-    private final Supplier<LayerStore> layers;
-    private final Supplier<VolumeService> volumes;
+    private final Service<ContainerService> containers;
+    private final Service<ImageStore> images;
+    private final Service<LayerStore> layers;
+    private final Service<VolumeService> volumes;
 
-    SystemEndpoints(String version, String dataRoot, Supplier<ContainerService> containers,
-                    Supplier<ImageStore> images, Supplier<LayerStore> layers, Supplier<VolumeService> volumes) {
+    SystemEndpoints(String version, String dataRoot, Service<ContainerService> containers,
+                    Service<ImageStore> images, Service<LayerStore> layers, Service<VolumeService> volumes) {
         this.volumes = volumes;
         this.version = version;
         this.dataRoot = dataRoot;
@@ -47,7 +46,7 @@ final class SystemEndpoints {
     /** {@code docker system df}: images with their shared and unique sizes, containers, volumes with their use. */
     private void diskUsage(Exchange x) throws IOException {
         ObjectNode answer = Exchange.JSON.createObjectNode();
-        ImageStore imageStore = images.get();
+        ImageStore imageStore = images.orNull();
         ArrayNode imageList = answer.putArray("Images");
         if (imageStore != null) {
             ImageDiskUsage usage = imageStore.diskUsage();
@@ -58,7 +57,7 @@ final class SystemEndpoints {
         }
         ArrayNode containerList = answer.putArray("Containers");
         Map<String, Integer> volumeUsers = new TreeMap<>();
-        ContainerService containerService = containers.get();
+        ContainerService containerService = containers.orNull();
         if (containerService != null) {
             Instant now = Instant.now();
             for (Container c : containerService.list(true)) {
@@ -71,7 +70,7 @@ final class SystemEndpoints {
             }
         }
         ArrayNode volumeList = answer.putArray("Volumes");
-        VolumeService volumeService = volumes.get();
+        VolumeService volumeService = volumes.orNull();
         if (volumeService != null) {
             for (Volume volume : volumeService.list()) {
                 ObjectNode entry = Exchange.JSON.valueToTree(volume);
@@ -100,7 +99,7 @@ final class SystemEndpoints {
         int running = 0;
         int paused = 0;
         int stopped = 0;
-        ContainerService containerService = containers.get();
+        ContainerService containerService = containers.orNull();
         if (containerService != null) {
             for (Container c : containerService.list(true)) {
                 if (c.state().paused()) {
@@ -114,9 +113,9 @@ final class SystemEndpoints {
         }
         info.put("Containers", running + paused + stopped).put("ContainersRunning", running)
                 .put("ContainersPaused", paused).put("ContainersStopped", stopped);
-        ImageStore imageStore = images.get();
+        ImageStore imageStore = images.orNull();
         info.put("Images", imageStore == null ? 0 : imageStore.list().size());
-        LayerStore layerStore = layers.get();
+        LayerStore layerStore = layers.orNull();
         info.put("Driver", layerStore == null ? "" : layerStore.currentDriver());
         info.putArray("DriverStatus");
         info.put("DockerRootDir", dataRoot);

@@ -14,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Content;
 
@@ -25,9 +24,9 @@ import org.eclipse.jetty.io.Content;
  */
 final class TransferEndpoints {
 
-    private final Supplier<ImageStore> service;
+    private final Service<ImageStore> service;
 
-    TransferEndpoints(Supplier<ImageStore> service) {
+    TransferEndpoints(Service<ImageStore> service) {
         this.service = service;
     }
 
@@ -39,13 +38,6 @@ final class TransferEndpoints {
                 .add("POST", "/images/(?<name>" + REFERENCE + ")/push", this::push);
     }
 
-    private ImageStore images() {
-        ImageStore current = service.get();
-        if (current == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503, "the image store is not running (bundle io.berth.images)");
-        }
-        return current;
-    }
 
     /** {@code fromImage} pulls, {@code fromSrc=-} imports the body. */
     private void create(Exchange x) throws IOException {
@@ -79,7 +71,7 @@ final class TransferEndpoints {
                     "Pulling from " + parsed.path(), -1, -1));
             try {
                 // the store reports each layer, "Digest:" and "Status:" as dockerd does
-                images().pull(wanted, platform == null || platform.isEmpty() ? null : platform, credentials,
+                service.get().pull(wanted, platform == null || platform.isEmpty() ? null : platform, credentials,
                         messages::progress);
             } catch (UncheckedIOException gone) {
                 throw gone.getCause();
@@ -97,7 +89,7 @@ final class TransferEndpoints {
         List<String> changes = x.queryValues("changes");
         Image image;
         try (InputStream tar = Content.Source.asInputStream(x.request)) {
-            image = images().importImage(tar, reference, x.query("message"), changes);
+            image = service.get().importImage(tar, reference, x.query("message"), changes);
         }
         x.stream(HttpStatus.OK_200, "application/json", out -> new ProgressMessages(out).status(image.id()));
     }
@@ -105,7 +97,7 @@ final class TransferEndpoints {
     private void push(Exchange x) throws IOException {
         String tag = x.query("tag");
         String name = x.path("name") + (tag == null || tag.isEmpty() ? "" : ":" + tag);
-        if (images().find(name) == null) {
+        if (service.get().find(name) == null) {
             throw new ApiException(HttpStatus.NOT_FOUND_404, "No such image: " + name);
         }
         RegistryClient.Credentials credentials = credentials(x);
@@ -114,7 +106,7 @@ final class TransferEndpoints {
             Reference parsed = Reference.parse(name);
             messages.status("The push refers to repository [" + parsed.name() + "]");
             try {
-                String digest = images().push(name, credentials, messages::progress); // ends with "TAG: digest: ..."
+                String digest = service.get().push(name, credentials, messages::progress); // ends with "TAG: digest: ..."
                 String shownTag = parsed.tag() == null ? "latest" : parsed.tag();
                 ObjectNode aux = Exchange.JSON.createObjectNode().put("Tag", shownTag).put("Digest", digest);
                 messages.aux(aux);
@@ -129,7 +121,7 @@ final class TransferEndpoints {
     private void load(Exchange x) throws IOException {
         List<Image> loaded;
         try (InputStream archive = Content.Source.asInputStream(x.request)) {
-            loaded = images().load(archive);
+            loaded = service.get().load(archive);
         }
         x.stream(HttpStatus.OK_200, "application/json", out -> {
             ProgressMessages messages = new ProgressMessages(out);
@@ -153,11 +145,11 @@ final class TransferEndpoints {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "names is required: the images to save");
         }
         for (String name : names) {
-            if (images().find(name) == null) {
+            if (service.get().find(name) == null) {
                 throw new ApiException(HttpStatus.NOT_FOUND_404, "No such image: " + name);
             }
         }
-        x.stream(HttpStatus.OK_200, "application/x-tar", out -> images().save(names, out));
+        x.stream(HttpStatus.OK_200, "application/x-tar", out -> service.get().save(names, out));
     }
 
     /** {@code X-Registry-Auth}: base64url JSON with username and password, or an identity token; none is anonymous. */

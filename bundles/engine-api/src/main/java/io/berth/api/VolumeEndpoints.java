@@ -11,15 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpStatus;
 
 /** {@code /volumes...}: {@code docker volume create/ls/inspect/rm/prune}. */
 final class VolumeEndpoints {
 
-    private final Supplier<VolumeService> service;
+    private final Service<VolumeService> service;
 
-    VolumeEndpoints(Supplier<VolumeService> service) {
+    VolumeEndpoints(Service<VolumeService> service) {
         this.service = service;
     }
 
@@ -28,20 +27,13 @@ final class VolumeEndpoints {
         routes.add("GET", "/volumes", this::list)
                 .add("POST", "/volumes/create", this::create)
                 .add("POST", "/volumes/prune", this::prune)
-                .add("GET", one, x -> x.json(HttpStatus.OK_200, volumes().inspect(x.path("name"))))
+                .add("GET", one, x -> x.json(HttpStatus.OK_200, service.get().inspect(x.path("name"))))
                 .add("DELETE", one, x -> {
-                    volumes().remove(x.path("name"), x.flag("force"));
+                    service.get().remove(x.path("name"), x.flag("force"));
                     x.status(HttpStatus.NO_CONTENT_204);
                 });
     }
 
-    private VolumeService volumes() {
-        VolumeService current = service.get();
-        if (current == null) {
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE_503, "the volume service is not running (bundle io.berth.containers)");
-        }
-        return current;
-    }
 
     private void list(Exchange x) throws IOException {
         Map<String, List<String>> filters = x.filters();
@@ -52,7 +44,7 @@ final class VolumeEndpoints {
             }
         }
         List<Volume> shown = new ArrayList<>();
-        for (Volume volume : volumes().list()) {
+        for (Volume volume : service.get().list()) {
             Map<String, String> labels = volume.labels() == null ? Map.of() : volume.labels();
             boolean name = filters.getOrDefault("name", List.of()).stream().allMatch(n -> volume.name().contains(n));
             boolean driver = filters.getOrDefault("driver", List.of()).stream().allMatch(volume.driver()::equals);
@@ -77,13 +69,13 @@ final class VolumeEndpoints {
         if (driver != null && !driver.equals("local")) {
             throw new ApiException(HttpStatus.NOT_FOUND_404, "plugin \"" + driver + "\" not found");
         }
-        Volume volume = volumes().create(name, map(body, "Labels"), map(body, "DriverOpts"));
+        Volume volume = service.get().create(name, map(body, "Labels"), map(body, "DriverOpts"));
         x.json(HttpStatus.CREATED_201, volume);
     }
 
     private void prune(Exchange x) throws IOException {
         List<String> all = x.filters().getOrDefault("all", List.of());
-        List<String> deleted = volumes().prune(all.contains("true") || all.contains("1"));
+        List<String> deleted = service.get().prune(all.contains("true") || all.contains("1"));
         ObjectNode answer = Exchange.JSON.createObjectNode();
         answer.set("VolumesDeleted", Exchange.JSON.valueToTree(deleted));
         answer.put("SpaceReclaimed", 0);

@@ -273,7 +273,7 @@ final class ContainerCli {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
         for (Container c : shown) {
-            String command = String.join(" ", commandLine(c));
+            String command = String.join(" ", c.commandLine());
             rows.add(new String[] {noTrunc ? c.id() : c.id().substring(0, 12), c.config().image(),
                     "\"" + (noTrunc ? command : ellipsis(command, 20)) + "\"", HumanTime.ago(c.created(), now),
                     c.state().describe(now), "", c.shortName()});
@@ -485,17 +485,6 @@ final class ContainerCli {
                 out.flush();
             }
         }
-    }
-
-    static List<String> commandLine(Container c) {
-        List<String> words = new ArrayList<>();
-        if (c.path() != null && !c.path().isEmpty()) {
-            words.add(c.path());
-        }
-        if (c.args() != null) {
-            words.addAll(c.args());
-        }
-        return words;
     }
 
     static String ellipsis(String text, int max) {

@@ -85,6 +85,18 @@ public record Container(
                              @JsonProperty("Propagation") String propagation) {
     }
 
+    /** Its command line: {@code Path} and then {@code Args}. */
+    public java.util.List<String> commandLine() {
+        java.util.List<String> words = new java.util.ArrayList<>();
+        if (path != null && !path.isEmpty()) {
+            words.add(path);
+        }
+        if (args != null) {
+            words.addAll(args);
+        }
+        return words;
+    }
+
     /** The name without Docker's leading slash. */
     public String shortName() {
         return name.startsWith("/") ? name.substring(1) : name;
