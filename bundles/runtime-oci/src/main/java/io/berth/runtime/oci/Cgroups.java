@@ -9,15 +9,28 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What a container's cgroups say (processes, usage), in either layout, and their removal. */
+/**
+ * What a container's cgroups say (processes, usage), in either layout, and their removal, below a cgroup root:
+ * {@link #HOST}'s, or a copy of another host's files (the cgroup v2 test copies them out of a VM).
+ */
 final class Cgroups {
 
-    private Cgroups() {
+    /** This host's cgroups, at {@link CgroupLayout#ROOT}. */
+    static final Cgroups HOST = new Cgroups(CgroupLayout.ROOT);
+
+    private final Path root;
+
+    Cgroups(Path root) {
+        this.root = root;
+    }
+
+    private CgroupLayout layout() {
+        return CgroupLayout.detect(root);
     }
 
     /** The pids in the cgroup at {@code path} (e.g. {@code /berth/ID}). */
-    static List<Long> processes(String path) throws IOException {
-        Path dir = CgroupLayout.detect() == CgroupLayout.UNIFIED ? v2(path) : v1("pids", path);
+    List<Long> processes(String path) throws IOException {
+        Path dir = layout() == CgroupLayout.UNIFIED ? v2(path) : v1("pids", path);
         List<Long> pids = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(dir.resolve("cgroup.procs"))) {
@@ -31,9 +44,9 @@ final class Cgroups {
         return pids;
     }
 
-    static ResourceUsage usage(String path) throws IOException {
+    ResourceUsage usage(String path) throws IOException {
         long hostMemory = hostMemory();
-        if (CgroupLayout.detect() == CgroupLayout.UNIFIED) {
+        if (layout() == CgroupLayout.UNIFIED) {
             Path dir = v2(path);
             long cpu = stat(dir.resolve("cpu.stat"), "usage_usec") * 1000;
             long memory = number(dir.resolve("memory.current")) - stat(dir.resolve("memory.stat"), "inactive_file");
@@ -51,12 +64,12 @@ final class Cgroups {
     }
 
     /** Removes the (empty) cgroup at {@code path} from every hierarchy that has it. */
-    static void remove(String path) throws IOException {
+    void remove(String path) throws IOException {
         List<Path> dirs = new ArrayList<>();
-        if (CgroupLayout.detect() == CgroupLayout.UNIFIED) {
+        if (layout() == CgroupLayout.UNIFIED) {
             dirs.add(v2(path));
         } else {
-            try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(CgroupLayout.ROOT)) {
+            try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(root)) {
                 for (Path hierarchy : hierarchies) {
                     if (!Files.isSymbolicLink(hierarchy)) {
                         dirs.add(hierarchy.resolve(path.substring(1)));
@@ -78,11 +91,11 @@ final class Cgroups {
     }
 
     /** Whether any hierarchy still has a cgroup at {@code path}. */
-    static boolean exists(String path) throws IOException {
-        if (CgroupLayout.detect() == CgroupLayout.UNIFIED) {
+    boolean exists(String path) throws IOException {
+        if (layout() == CgroupLayout.UNIFIED) {
             return Files.exists(v2(path));
         }
-        try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(CgroupLayout.ROOT)) {
+        try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(root)) {
             for (Path hierarchy : hierarchies) {
                 if (Files.exists(hierarchy.resolve(path.substring(1)))) {
                     return true;
@@ -92,12 +105,12 @@ final class Cgroups {
         return false;
     }
 
-    private static Path v2(String path) {
-        return CgroupLayout.ROOT.resolve(path.substring(1));
+    private Path v2(String path) {
+        return root.resolve(path.substring(1));
     }
 
-    private static Path v1(String controller, String path) {
-        return CgroupLayout.ROOT.resolve(controller).resolve(path.substring(1));
+    private Path v1(String controller, String path) {
+        return root.resolve(controller).resolve(path.substring(1));
     }
 
     /** A file holding one number; {@code max} and a missing file are 0. */
