@@ -47,7 +47,8 @@ need ldd libc-bin
 # the guest's /bin/sh and every applet: it must be the static busybox, which needs no libraries
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || fail "no static /bin/busybox: apt-get install busybox-static"
 KERNEL=${BERTH_VM_KERNEL:-$(ls -1v /boot/vmlinuz-* 2>/dev/null | tail -1)}
-[ -n "$KERNEL" ] && [ -f "$KERNEL" ] || fail "no kernel in /boot: apt-get install linux-image-amd64"
+[ -n "$KERNEL" ] || fail "no kernel in /boot: apt-get install linux-image-amd64"
+[ -f "$KERNEL" ] || fail "no kernel at $KERNEL"
 
 WORK=$(mktemp -d /var/tmp/berth-vm.XXXXXX)
 QEMU_PID=
