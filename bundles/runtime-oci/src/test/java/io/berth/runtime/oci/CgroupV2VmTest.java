@@ -9,10 +9,12 @@ import io.berth.spi.runtime.ResourceUsage;
 import io.berth.spi.runtime.RuntimeSpec;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +98,7 @@ class CgroupV2VmTest {
     void removeTheBundles() throws IOException {
         if (work != null) {
             try (var paths = Files.walk(work)) {
-                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
                     Files.delete(path);
                 }
             }
@@ -192,7 +194,7 @@ class CgroupV2VmTest {
                         Files.createDirectories(file.getParent());
                         Files.writeString(file, content);
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                        throw new UncheckedIOException(e);
                     }
                 }
             });
