@@ -9,28 +9,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/**
- * What a container's cgroups say (processes, usage), in either layout, and their removal, below a cgroup root:
- * {@link #HOST}'s, or a copy of another host's files (the cgroup v2 test copies them out of a VM).
- */
+/** What a container's cgroups say (processes, usage), in either layout, and their removal. */
 final class Cgroups {
 
-    /** This host's cgroups, at {@link CgroupLayout#ROOT}. */
-    static final Cgroups HOST = new Cgroups(CgroupLayout.ROOT);
-
-    private final Path root;
-
-    Cgroups(Path root) {
-        this.root = root;
-    }
-
-    private CgroupLayout layout() {
-        return CgroupLayout.detect(root);
+    private Cgroups() {
     }
 
     /** The pids in the cgroup at {@code path} (e.g. {@code /berth/ID}). */
-    List<Long> processes(String path) throws IOException {
-        Path dir = layout() == CgroupLayout.UNIFIED ? v2(path) : v1("pids", path);
+    static List<Long> processes(String path) throws IOException {
+        Path dir = CgroupLayout.detect() == CgroupLayout.UNIFIED ? v2(path) : v1("pids", path);
         List<Long> pids = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(dir.resolve("cgroup.procs"))) {
@@ -44,9 +31,9 @@ final class Cgroups {
         return pids;
     }
 
-    ResourceUsage usage(String path) throws IOException {
+    static ResourceUsage usage(String path) throws IOException {
         long hostMemory = hostMemory();
-        if (layout() == CgroupLayout.UNIFIED) {
+        if (CgroupLayout.detect() == CgroupLayout.UNIFIED) {
             Path dir = v2(path);
             long cpu = stat(dir.resolve("cpu.stat"), "usage_usec") * 1000;
             long memory = number(dir.resolve("memory.current")) - stat(dir.resolve("memory.stat"), "inactive_file");
@@ -64,12 +51,12 @@ final class Cgroups {
     }
 
     /** Removes the (empty) cgroup at {@code path} from every hierarchy that has it. */
-    void remove(String path) throws IOException {
+    static void remove(String path) throws IOException {
         List<Path> dirs = new ArrayList<>();
-        if (layout() == CgroupLayout.UNIFIED) {
+        if (CgroupLayout.detect() == CgroupLayout.UNIFIED) {
             dirs.add(v2(path));
         } else {
-            try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(root)) {
+            try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(CgroupLayout.ROOT)) {
                 for (Path hierarchy : hierarchies) {
                     if (!Files.isSymbolicLink(hierarchy)) {
                         dirs.add(hierarchy.resolve(path.substring(1)));
@@ -91,11 +78,11 @@ final class Cgroups {
     }
 
     /** Whether any hierarchy still has a cgroup at {@code path}. */
-    boolean exists(String path) throws IOException {
-        if (layout() == CgroupLayout.UNIFIED) {
+    static boolean exists(String path) throws IOException {
+        if (CgroupLayout.detect() == CgroupLayout.UNIFIED) {
             return Files.exists(v2(path));
         }
-        try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(root)) {
+        try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(CgroupLayout.ROOT)) {
             for (Path hierarchy : hierarchies) {
                 if (Files.exists(hierarchy.resolve(path.substring(1)))) {
                     return true;
@@ -105,12 +92,12 @@ final class Cgroups {
         return false;
     }
 
-    private Path v2(String path) {
-        return root.resolve(path.substring(1));
+    private static Path v2(String path) {
+        return CgroupLayout.ROOT.resolve(path.substring(1));
     }
 
-    private Path v1(String controller, String path) {
-        return root.resolve(controller).resolve(path.substring(1));
+    private static Path v1(String controller, String path) {
+        return CgroupLayout.ROOT.resolve(controller).resolve(path.substring(1));
     }
 
     /** A file holding one number; {@code max} and a missing file are 0. */

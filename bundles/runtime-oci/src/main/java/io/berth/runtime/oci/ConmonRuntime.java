@@ -339,7 +339,7 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
                         }
                     });
         }
-        Cgroups.HOST.remove(CgroupLayout.pathOf(id));
+        Cgroups.remove(CgroupLayout.pathOf(id));
         Files.deleteIfExists(exitDir().resolve(id));
         Files.deleteIfExists(socketDir().resolve(id));
         unbindRootfs(dir);
@@ -442,7 +442,7 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
     @Override
     public List<Long> processes(String id) throws IOException {
         ContainerState state = state(id);
-        List<Long> pids = new ArrayList<>(Cgroups.HOST.processes(CgroupLayout.pathOf(id)));
+        List<Long> pids = new ArrayList<>(Cgroups.processes(CgroupLayout.pathOf(id)));
         pids.sort(Comparator.comparing(pid -> pid != state.pid()));
         return pids;
     }
@@ -450,7 +450,7 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
     @Override
     public ResourceUsage usage(String id) throws IOException {
         requireKnown(id);
-        return Cgroups.HOST.usage(CgroupLayout.pathOf(id));
+        return Cgroups.usage(CgroupLayout.pathOf(id));
     }
 
     /** Stops watching for exits; the containers run on. An empty socket directory goes too. */

@@ -91,7 +91,7 @@ abstract class ContainerRuntimeContract {
             } catch (Exception e) {
                 failures.add(id + ": " + e);
             }
-            if (Cgroups.HOST.exists(CgroupLayout.pathOf(id))) {
+            if (Cgroups.exists(CgroupLayout.pathOf(id))) {
                 failures.add(id + ": cgroup left");
             }
         }
@@ -170,12 +170,12 @@ abstract class ContainerRuntimeContract {
         assertEquals(ContainerState.Status.RUNNING, runtime.state(running).status());
         runtime.delete(running, true);
         assertThrows(NoSuchElementException.class, () -> runtime.state(running));
-        assertFalse(Cgroups.HOST.exists(CgroupLayout.pathOf(running)));
+        assertFalse(Cgroups.exists(CgroupLayout.pathOf(running)));
 
         String createdOnly = create(spec("true"));
         runtime.delete(createdOnly, false);
         assertFalse(Files.exists(runtime.stateRoot().resolve(createdOnly)));
-        assertFalse(Cgroups.HOST.exists(CgroupLayout.pathOf(createdOnly)));
+        assertFalse(Cgroups.exists(CgroupLayout.pathOf(createdOnly)));
         runtime.delete(createdOnly, false); // unknown now: nothing to do
     }
 
@@ -467,7 +467,7 @@ abstract class ContainerRuntimeContract {
                 () -> runtime.create(id, spec, io(id, false)));
         assertTrue(e.getMessage().contains(message), e.getMessage());
         assertFalse(Files.exists(runtime.stateRoot().resolve(id)));
-        assertFalse(Cgroups.HOST.exists(CgroupLayout.pathOf(id)));
+        assertFalse(Cgroups.exists(CgroupLayout.pathOf(id)));
     }
 
     private void assertNothingLeft() throws IOException {
@@ -476,7 +476,7 @@ abstract class ContainerRuntimeContract {
         }
         assertEquals(List.of(), conmonsOf(runRoot));
         for (String id : created) {
-            assertFalse(Cgroups.HOST.exists(CgroupLayout.pathOf(id)), "cgroup of " + id);
+            assertFalse(Cgroups.exists(CgroupLayout.pathOf(id)), "cgroup of " + id);
         }
     }
 
