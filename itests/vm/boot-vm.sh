@@ -4,8 +4,8 @@
 # the guest is its own host, with its own init, nothing shared with the machine and no network device.
 #
 # Usage: itests/vm/boot-vm.sh [-f GUEST_PATH=HOST_PATH]... [-m MIB] [-t SECONDS] SCRIPT_FILE
-#   -f  put HOST_PATH (a file, or a directory copied whole with its links) at GUEST_PATH; an executable that is
-#       linked dynamically brings the libraries `ldd` lists for it, at their host paths
+#   -f  put HOST_PATH (a file, or a directory copied whole with its links) at GUEST_PATH; an executable or shared
+#       library in it that is linked dynamically brings the libraries `ldd` lists for it, at their host paths
 #   -m  guest memory in MiB (default 1024)
 #   -t  wall-clock limit of the whole VM in seconds (default 300); qemu is killed after it
 # The guest boots from an initramfs: busybox-static with its applets, the files given and SCRIPT_FILE. Its init
@@ -94,7 +94,7 @@ put() { # GUEST_PATH HOST_PATH
                 cp -L "$library" "$ROOT$library"
             fi
         done
-    done < <(find -H "$host" -type f -perm -u+x -print0)
+    done < <(find -H "$host" -type f \( -perm -u+x -o -name '*.so' -o -name '*.so.*' \) -print0)
 }
 for file in ${FILES[@]+"${FILES[@]}"}; do
     put "${file%%=*}" "${file#*=}"
