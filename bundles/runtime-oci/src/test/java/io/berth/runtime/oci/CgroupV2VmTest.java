@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.berth.spi.runtime.ResourceUsage;
 import io.berth.spi.runtime.RuntimeSpec;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,21 +23,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * berth's containers on a host with nothing but cgroup v2, which this machine (cgroup v1 hybrid) is not: one QEMU VM
- * with Debian's kernel ({@code itests/vm/boot-vm.sh}) runs the bundles {@link OciSpecWriter} writes for
- * {@link CgroupLayout#UNIFIED} with runc and with crun, the OOM case under conmon as berth runs containers, and
- * reports what it saw ({@code cgroup-v2-vm.sh}); the tests here judge it. Needs qemu-system-x86,
+ * berth's containers on a host with nothing but cgroup v2, which this machine (cgroup v1 hybrid) is not. One QEMU VM
+ * with Debian's kernel ({@code itests/vm/boot-vm.sh}) runs, with runc and with crun, the bundles
+ * {@link OciSpecWriter} writes for {@link CgroupLayout#UNIFIED} (the OOM case under conmon, as berth runs
+ * containers), then berth's own {@link ConmonRuntime} on this JVM and class path ({@link CgroupV2Guest}); a script
+ * ({@code cgroup-v2-vm.sh}) reports what it saw and the tests here judge it. Needs qemu-system-x86,
  * linux-image-amd64, cpio and xz-utils besides runc, crun, conmon and busybox-static: without them the harness
- * fails, and so does every test here, saying what is missing.
+ * fails, and so does every test here, saying what is missing. About 40 s, most of it the JVM under emulation.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CgroupV2VmTest {
 
     private static final Path HARNESS = Path.of("../../itests/vm/boot-vm.sh");
+    private static final Path JAVA_HOME = Path.of(System.getProperty("java.home"));
     private static final List<String> RUNTIMES = List.of("runc", "crun");
-    private static final long MEMORY = 64L << 20;
-    private static final long HOG_MEMORY = 32L << 20;
-    private static final long PIDS = 42;
+    static final long MEMORY = 64L << 20;
+    static final long HOG_MEMORY = 32L << 20;
+    static final long PIDS = 42;
     private static final long NANO_CPUS = 1_500_000_000L;
     private static final long CPU_SHARES = 512;
     private static final int EXIT_CODE = 7;
@@ -47,8 +47,6 @@ class CgroupV2VmTest {
     private Path work;
     /** The VM's "FACT name=value" lines. */
     private final Map<String, String> facts = new HashMap<>();
-    /** The VM's "FILE name" dumps. */
-    private final Map<String, String> files = new HashMap<>();
     private String console;
     private int vmStatus;
 
@@ -66,17 +64,24 @@ class CgroupV2VmTest {
             bundle(writer, runtime + "-oom", rootfs, List.of("sh", "/hog.sh"),
                     new RuntimeSpec.Resources(HOG_MEMORY, 0, 0, 0, 0));
         }
+        // this JVM and this test's class path, for CgroupV2Guest in the VM
+        List<String> classPath = List.of(System.getProperty("surefire.test.class.path",
+                System.getProperty("java.class.path")).split(":"));
         Path script = work.resolve("script.sh");
         try (InputStream checks = getClass().getResourceAsStream("cgroup-v2-vm.sh")) {
             Files.writeString(script, "BUNDLES=" + work + "\nRUNTIMES='" + String.join(" ", RUNTIMES) + "'\n"
+                    + "JAVA=" + JAVA_HOME.resolve("bin/java") + "\nCLASSPATH=" + String.join(":", classPath) + "\n"
                     + new String(checks.readAllBytes(), StandardCharsets.UTF_8));
         }
         if (!Files.isExecutable(HARNESS)) {
             throw new IllegalStateException("the VM harness " + HARNESS.toAbsolutePath() + " is missing");
         }
-        List<String> command = new ArrayList<>(List.of(HARNESS.toString(), "-t", "240", "-f", work + "=" + work));
-        for (String binary : List.of("/usr/bin/runc", "/usr/bin/crun", "/usr/bin/conmon")) {
-            command.addAll(List.of("-f", binary + "=" + binary));
+        List<String> command = new ArrayList<>(List.of(HARNESS.toString(), "-t", "300", "-m", "2048"));
+        List<String> shared = new ArrayList<>(List.of(work.toString(), "/usr/bin/runc", "/usr/bin/crun",
+                "/usr/bin/conmon", JAVA_HOME.toString()));
+        shared.addAll(classPath);
+        for (String path : shared) {
+            command.addAll(List.of("-f", path + "=" + path));
         }
         command.add(script.toString());
         long started = System.nanoTime();
@@ -105,11 +110,16 @@ class CgroupV2VmTest {
         }
     }
 
+    /** What {@code docker run} with these limits asks for; the hostname is the container's id. */
+    static RuntimeSpec spec(String id, Path rootfs, List<String> args, RuntimeSpec.Resources resources) {
+        return new RuntimeSpec(rootfs, false, new RuntimeSpec.Process(args, List.of(), "", "", false, false,
+                List.of(), List.of()), id, "", List.of(), resources, null, false, null, List.of(), List.of(),
+                List.of(), List.of(), Map.of(), 0);
+    }
+
     private void bundle(OciSpecWriter writer, String id, Path rootfs, List<String> args,
             RuntimeSpec.Resources resources) throws IOException {
-        RuntimeSpec spec = new RuntimeSpec(rootfs, false, new RuntimeSpec.Process(args, List.of(), "", "", false,
-                false, List.of(), List.of()), id, "", List.of(), resources, null, false, null, List.of(), List.of(),
-                List.of(), List.of(), Map.of(), 0);
+        RuntimeSpec spec = spec(id, rootfs, args, resources);
         Path dir = Files.createDirectories(work.resolve(id));
         OciSpecWriter.writeEtcFiles(spec, dir.resolve("etc"));
         Files.write(dir.resolve("config.json"),
@@ -117,20 +127,8 @@ class CgroupV2VmTest {
     }
 
     private void parse(String text) {
-        String file = null;
-        StringBuilder content = new StringBuilder();
         for (String line : text.split("\n")) {
-            if (file != null) {
-                if (line.equals("END-FILE")) {
-                    files.put(file, content.toString());
-                    file = null;
-                    content.setLength(0);
-                } else {
-                    content.append(line).append('\n');
-                }
-            } else if (line.startsWith("FILE ")) {
-                file = line.substring("FILE ".length());
-            } else if (line.startsWith("FACT ") && line.contains("=")) {
+            if (line.startsWith("FACT ") && line.contains("=")) {
                 facts.put(line.substring("FACT ".length(), line.indexOf('=')), line.substring(line.indexOf('=') + 1));
             }
         }
@@ -181,37 +179,6 @@ class CgroupV2VmTest {
         }
     }
 
-    /** berth's {@link Cgroups} on a copy of the running container's v2 files, as {@code docker stats} reads them. */
-    @Test
-    void berthReadsUsageAndProcessesFromTheV2Files() throws IOException {
-        for (String runtime : RUNTIMES) {
-            String id = runtime + "-limits";
-            Path root = work.resolve("cgroupfs").resolve(id);
-            files.forEach((name, content) -> {
-                if (name.startsWith(id + "/")) {
-                    try {
-                        Path file = work.resolve("cgroupfs").resolve(name);
-                        Files.createDirectories(file.getParent());
-                        Files.writeString(file, content);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }
-            });
-            Cgroups cgroups = new Cgroups(root);
-            assertEquals(CgroupLayout.UNIFIED, CgroupLayout.detect(root), id + ": files copied: " + files.keySet());
-            assertEquals(List.of(Long.parseLong(fact(id + ".host.pid"))), cgroups.processes(CgroupLayout.pathOf(id)));
-            ResourceUsage usage = cgroups.usage(CgroupLayout.pathOf(id));
-            long cpuMicros = Long.parseLong(files.get(id + "/berth/" + id + "/cpu.stat").lines()
-                    .filter(line -> line.startsWith("usage_usec ")).findFirst().orElseThrow().split(" ")[1]);
-            assertEquals(cpuMicros * 1000, usage.cpuNanos(), id);
-            long current = Long.parseLong(files.get(id + "/berth/" + id + "/memory.current").trim());
-            assertTrue(usage.memoryBytes() > 0 && usage.memoryBytes() <= current, id + ": " + usage);
-            assertEquals(MEMORY, usage.memoryLimit(), id);
-            assertEquals(1, usage.pids(), id + ": the container runs only sleep");
-        }
-    }
-
     @Test
     void theContainerSeesItsOwnCgroupNamespaceRootReadOnly() {
         for (String runtime : RUNTIMES) {
@@ -231,11 +198,34 @@ class CgroupV2VmTest {
             assertTrue(fact(id + ".sync").matches("\\{\\s*\"data\"\\s*:\\s*[1-9][0-9]*\\s*}"),
                     id + ": conmon created no container: " + fact(id + ".sync") + "; " + fact(id + ".conmon-log"));
             assertFact("137", id + ".exit-file");
-            String events = files.getOrDefault(id + "/memory.events", "");
-            assertTrue(events.lines().anyMatch(line -> line.matches("oom_kill [1-9][0-9]*")),
-                    id + ": memory.events has no oom_kill: " + events);
+            assertTrue(fact(id + ".memory.events.oom_kill").matches("[1-9][0-9]*"), id + ": no oom_kill in memory.events");
+            assertTrue(fact(id + ".memory.events.oom").matches("[1-9][0-9]*"), id + ": no oom in memory.events");
             // berth's runtime reports OOMKilled from conmon's persist/oom (ConmonRuntime.exitedState)
             assertFact("yes", id + ".persist-oom");
+        }
+    }
+
+    /** berth's own runtime driver, on the JVM in the VM ({@link CgroupV2Guest}). */
+    @Test
+    void berthsConmonRuntimeRunsContainersThere() {
+        assertFact("0", "jvm.status");
+        assertFact("crun", "jvm.default-runtime");
+        for (String runtime : RUNTIMES) {
+            assertFact("unified", "jvm." + runtime + ".status");
+            String limits = "jvm." + runtime + "-jvm-limits";
+            assertFact("RUNNING", limits + ".state");
+            assertFact("true", limits + ".processes-are-init");
+            assertFact(Long.toString(MEMORY), limits + ".usage.memory-limit");
+            assertFact("1", limits + ".usage.pids");
+            assertFact("true", limits + ".usage.memory-positive");
+            assertFact("true", limits + ".usage.cpu-positive");
+            assertFact("137", limits + ".exit-code");
+            assertFact("false", limits + ".oom-killed");
+            assertFact("gone", limits + ".cgroup-after-delete");
+            String oom = "jvm." + runtime + "-jvm-oom";
+            assertFact("137", oom + ".exit-code");
+            assertFact("true", oom + ".oom-killed");
+            assertFact("gone", oom + ".cgroup-after-delete");
         }
     }
 

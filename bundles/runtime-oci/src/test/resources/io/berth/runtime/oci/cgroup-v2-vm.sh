@@ -1,12 +1,9 @@
 # Runs as the init's script in a VM of itests/vm/boot-vm.sh, for CgroupV2VmTest: a host with nothing but cgroup v2.
-# Above this line the test sets BUNDLES and RUNTIMES; BUNDLES/RUNTIME-KIND/config.json is berth's OciSpecWriter's
-# bundle for the container id RUNTIME-KIND, whose rootfs is BUNDLES/rootfs. This script only collects: it prints
-# "FACT name=value" lines, and "FILE name" ... "END-FILE" for cgroup files; the test judges them.
+# Above this line the test sets BUNDLES, RUNTIMES, JAVA and CLASSPATH. BUNDLES/RUNTIME-KIND/config.json is berth's
+# OciSpecWriter's bundle for the container id RUNTIME-KIND, whose rootfs is BUNDLES/rootfs. This script only
+# collects: it prints "FACT name=value" lines, and the test judges them.
 set -u
 fact() { echo "FACT $1=$2"; }
-dump() { # NAME FILE
-    echo "FILE $1"; cat "$2"; echo "END-FILE"
-}
 # Waits (up to 60 s) until the command succeeds.
 await() {
     i=0
@@ -62,11 +59,6 @@ for R in $RUNTIMES; do
     for file in memory.max pids.max cpu.max; do
         fact "$id.host.$file" "$(cat "$cgroup/$file")"
     done
-    fact "$id.host.pid" "$(rt state "$id" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')"
-    dump "$id/cgroup.controllers" /sys/fs/cgroup/cgroup.controllers
-    for file in cgroup.procs cpu.stat memory.current memory.stat memory.max pids.current; do
-        dump "$id/berth/$id/$file" "$cgroup/$file"
-    done
     rt kill "$id" KILL
     await stopped "$id"
     rt delete "$id"
@@ -88,9 +80,18 @@ for R in $RUNTIMES; do
     await test -s "/run/exits-$R/$id"
     fact "$id.exit-file" "$(cat "/run/exits-$R/$id")"
     fact "$id.persist-oom" "$(if [ -e "$bundle/persist/oom" ]; then echo yes; else echo no; fi)"
-    dump "$id/memory.events" "/sys/fs/cgroup/berth/$id/memory.events"
+    # the kernel's count of OOM kills, and of OOM events, which is the one conmon watches
+    for event in oom_kill oom; do
+        fact "$id.memory.events.$event" "$(sed -n "s/^$event //p" "/sys/fs/cgroup/berth/$id/memory.events")"
+    done
     rt delete "$id"
     fact "$id.delete" $?
     fact "$id.cgroup-after" "$(cgroup_gone "$id")"
     fact "$id.conmon-log" "$(tr '\n' ' ' < "$bundle/conmon.log")"
 done
+
+# 4. berth's own runtime driver (ConmonRuntime, as the component makes it), on the JVM: CgroupV2Guest
+mkdir -p /run/berth-jvm
+"$JAVA" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$CLASSPATH" io.berth.runtime.oci.CgroupV2Guest \
+    /run/berth-jvm "$BUNDLES/rootfs" $RUNTIMES 2>&1
+fact jvm.status $?
