@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a Debian/Ubuntu machine for berth and starts the engine with its shell:
-# installs what is missing (JDK 17, Maven, curl, attr, conmon, runc, crun, procps), builds the distribution if it
+# installs what is missing (JDK 17, Maven, curl, attr, conmon, runc, crun, procps, nftables, iproute2), builds the distribution if it
 # is not built yet or the sources changed, then runs bin/berthd --shell with the
 # defaults (data-root /var/lib/berth, exec-root /run/berth, socket
 # unix:///run/berth/berth.sock). Extra arguments go to berthd.
@@ -22,6 +22,8 @@ command -v conmon >/dev/null 2>&1 || missing+=(conmon)   # supervises each conta
 command -v runc >/dev/null 2>&1 || missing+=(runc)       # the OCI runtimes that run containers
 command -v crun >/dev/null 2>&1 || missing+=(crun)
 command -v ps >/dev/null 2>&1 || missing+=(procps)       # berth:top
+command -v nft >/dev/null 2>&1 || missing+=(nftables)    # the bridge network's NAT, isolation and published ports
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)     # bridges, veths and addresses
 if [ ${#missing[@]} -gt 0 ]; then
     echo "start.sh: installing ${missing[*]}"
     apt-get update -qq
