@@ -30,7 +30,7 @@ class DockerCliIT {
         daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"));
         Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
         Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
-        for (String applet : List.of("sh", "echo", "sleep", "true", "cat")) {
+        for (String applet : List.of("sh", "echo", "sleep", "true", "cat", "httpd", "wget", "grep", "cut", "timeout")) {
             Files.createSymbolicLink(root.resolve(applet), Path.of("busybox"));
         }
         Files.createDirectories(dir.resolve("rootfs/etc"));
@@ -368,6 +368,68 @@ class DockerCliIT {
 
     private static Commands.Result shellPipe(String pipeline) throws Exception {
         return Commands.run("timeout", "60", "sh", "-c", pipeline);
+    }
+
+    /**
+     * Containers on networks, on a daemon whose default bridge is {@code bcli0}: a published port answers on
+     * 127.0.0.1, containers on a user network reach each other by name, the default bridge knows no names;
+     * stopping takes the port and the namespace away. Everything is removed afterwards.
+     */
+    @Test
+    void containersReachEachOtherOnTheirNetworksAndPublishedPortsAnswer() throws Exception {
+        daemon.close();
+        Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
+        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("net-daemon"),
+                "--config-file", config.toString());
+        try {
+            Path tar = dir.resolve("rootfs.tar");
+            ok("import", tar.toString(), "itest/busybox:1");
+            Path www = Files.createDirectories(dir.resolve("www"));
+            Files.writeString(www.resolve("index.html"), "served\n");
+            int port;
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                port = socket.getLocalPort();
+            }
+            ok("run", "-d", "--name", "web", "-p", port + ":80", "-v", www + ":/www", "itest/busybox:1",
+                    "httpd", "-f", "-p", "80", "-h", "/www");
+            Await.until("the published port", () -> quietly(() -> Commands.run("curl", "-s", "-m", "2",
+                    "http://127.0.0.1:" + port + "/").stdout()), "served\n"::equals, daemon::logText);
+
+            ok("network", "create", "--subnet", "10.234.1.0/24", "front");
+            ok("run", "-d", "--name", "inner", "--network", "front", "-v", www + ":/www", "itest/busybox:1",
+                    "httpd", "-f", "-p", "80", "-h", "/www");
+            assertEquals("served\n", ok("run", "--rm", "--network", "front", "itest/busybox:1",
+                    "wget", "-qO-", "http://inner/").stdout(), "by name on a user network");
+            String inner = ok("run", "--rm", "--network", "front", "itest/busybox:1", "sh", "-c",
+                    "grep inner /etc/hosts | cut -f1").stdout().strip();
+            assertTrue(inner.startsWith("10.234.1."), inner);
+            // No lookups that could leave the machine: the default bridge has no names in /etc/hosts (and its
+            // DNS is the host's), so this checks the file. Isolation between networks is BridgeNetworkDriverTest's.
+            assertEquals("", ok("run", "--rm", "itest/busybox:1", "sh", "-c", "grep -c inner /etc/hosts || true")
+                    .stdout().replace("0\n", ""), "the default bridge resolves no container names");
+
+            ok("stop", "-t", "1", "web");
+            assertNotEquals("served\n", Commands.run("curl", "-s", "-m", "2", "http://127.0.0.1:" + port + "/")
+                    .stdout(), "a stopped container's port is gone");
+            ok("rm", "-f", "web", "inner");
+            ok("network", "rm", "front");
+            assertFalse(Commands.run("ip", "netns", "list").stdout().contains("berth-"), "no namespace left");
+        } finally {
+            for (String id : docker("ps", "-aq").stdout().split("\\s+")) { // before the daemon goes
+                if (!id.isBlank()) {
+                    docker("rm", "-f", id);
+                }
+            }
+            docker("network", "rm", "front");
+            daemon.close();
+            for (String netns : Commands.run("ip", "netns", "list").stdout().split("\n")) {
+                if (netns.startsWith("berth-")) {
+                    Commands.run("ip", "netns", "delete", netns.split(" ")[0]);
+                }
+            }
+            Commands.run("ip", "link", "delete", "bcli0");
+            Commands.run("nft", "delete", "table", "ip", "berth");
+        }
     }
 
     @Test

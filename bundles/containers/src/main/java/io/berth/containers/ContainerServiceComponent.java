@@ -1,5 +1,7 @@
 package io.berth.containers;
 
+import io.berth.containers.networks.ContainerNetworks;
+import io.berth.containers.networks.NetworkServiceComponent;
 import io.berth.containers.volumes.LocalVolumesComponent;
 import io.berth.containers.volumes.VolumeUsers;
 import io.berth.spi.containers.CommitRequest;
@@ -88,7 +90,8 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     @Activate
     public ContainerServiceComponent(BundleContext context, DaemonSettings settings,
             @Reference(name = "images") ImageStore images, @Reference(name = "layers") LayerStore layers,
-            @Reference(name = "volumes") LocalVolumesComponent volumes) throws IOException {
+            @Reference(name = "volumes") LocalVolumesComponent volumes,
+            @Reference(name = "networks") NetworkServiceComponent networks) throws IOException {
         configuredDefault = settings.default$_$runtime();
         String dataRoot = context.getProperty(KernelProperties.DATA_ROOT);
         if (dataRoot == null || dataRoot.isBlank()) {
@@ -97,7 +100,7 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
         this.dataRoot = Path.of(dataRoot);
         userNamespaces = resolve(settings.userns$_$remap(), this.dataRoot);
         containers = new Containers(Path.of(dataRoot, "containers"), images, layers, volumes.volumes(), this,
-                () -> events, () -> userNamespaces.idMap());
+                () -> events, () -> userNamespaces.idMap(), new ContainerNetworks(networks.registry()));
         // Registered by hand once this component exists: as a declared service of this component, the image
         // store (which this component needs first) would ask SCR for it while this component is being created,
         // a circular reference SCR refuses.

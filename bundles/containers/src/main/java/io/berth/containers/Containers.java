@@ -2,6 +2,7 @@ package io.berth.containers;
 
 import io.berth.containers.files.ContainerFiles;
 import io.berth.containers.volumes.LocalVolumes;
+import io.berth.containers.networks.ContainerNetworks;
 import io.berth.containers.volumes.MountPlanner;
 import io.berth.spi.idmap.IdMap;
 import io.berth.spi.containers.CommitRequest;
@@ -107,6 +108,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     private final Runtimes runtimes;
     private final Supplier<Events> events;
     private final UserNamespaces userNamespaces;
+    private final ContainerNetworks networks;
     private final ContainerNames names = new ContainerNames();
     private final Map<String, Managed> containers = new ConcurrentHashMap<>();
     /** Names being given to containers under creation or rename, guarded by itself. */
@@ -131,13 +133,18 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
      */
     Containers(Path root, ImageStore images, LayerStore layers, LocalVolumes volumes, Runtimes runtimes,
                Supplier<Events> events) throws IOException {
-        this(root, images, layers, volumes, runtimes, events, () -> null);
+        this(root, images, layers, volumes, runtimes, events, () -> null, null);
     }
 
-    /** @param userNamespaces the daemon's user namespace map for new containers */
+    /**
+     * @param userNamespaces the daemon's user namespace map for new containers
+     * @param networks       joins containers to their networks, or null for none (each container gets a network
+     *                       namespace of the runtime's own, or the host's)
+     */
     Containers(Path root, ImageStore images, LayerStore layers, LocalVolumes volumes, Runtimes runtimes,
-               Supplier<Events> events, UserNamespaces userNamespaces) throws IOException {
+               Supplier<Events> events, UserNamespaces userNamespaces, ContainerNetworks networks) throws IOException {
         this.userNamespaces = userNamespaces;
+        this.networks = networks;
         this.files = new ContainerStateFiles(root);
         this.volumes = volumes;
         this.planner = new MountPlanner(volumes);
@@ -201,6 +208,9 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         RestartPolicies.validate(hostConfig.restartPolicy(), hostConfig.autoRemove());
         RuntimeSpecs.validate(hostConfig);
         IdMap idMap = userNamespaceOf(hostConfig);
+        if (networks != null) {
+            networks.validate(hostConfig);
+        }
         Image image = images.find(config.image());
         if (image == null) {
             throw new NoSuchElementException("No such image: " + config.image());
@@ -795,8 +805,9 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             for (String volume : stored.volumes()) {
                 volumes.mount(volume); // a tmpfs or bind volume is mounted while a container may use it
             }
+            ContainerNetworks.Joined network = networks == null ? null : networks.join(c, pidOfNetworkPeer(c));
             RuntimeSpec spec = RuntimeSpecs.build(c.config(), c.hostConfig(), command, rootfs, stored.mounts(),
-                    stored.idMap());
+                    stored.idMap(), network);
             runtime.create(id, spec, new ContainerIo(files.logFile(id), 0, c.config().openStdin(),
                     c.config().stdinOnce()));
             try {
@@ -810,6 +821,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                 throw e;
             }
         } catch (IOException | RuntimeException e) {
+            leaveNetworksQuietly(stored);
             unmountQuietly(id);
             m.stored = stored.withState(States.failedToStart(stored.state(), exitCodeOf(e), e.getMessage()));
             saveQuietly(m);
@@ -822,6 +834,29 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         watchExit(m, runtime);
         publish("start", m.stored, Map.of());
         return attachment;
+    }
+
+    /** The pid of the container a {@code container:NAME} network mode names, or 0 for another mode. */
+    private long pidOfNetworkPeer(Container c) {
+        String mode = c.hostConfig().networkMode();
+        if (mode == null || !mode.startsWith("container:")) {
+            return 0;
+        }
+        Managed peer = find(mode.substring("container:".length()));
+        synchronized (peer) {
+            return peer.stored.isUp() ? peer.stored.state().pid() : 0;
+        }
+    }
+
+    private void leaveNetworksQuietly(StoredContainer stored) {
+        if (networks == null) {
+            return;
+        }
+        try {
+            networks.leave(stored.container());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot take container " + stored.id() + " off its networks: " + e);
+        }
     }
 
     /** Docker's exit codes for a command that cannot run: 127 not found, 126 not executable. */
@@ -870,6 +905,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         if (runtime != null) {
             deleteQuietly(runtime, id);
         }
+        leaveNetworksQuietly(stored);
         unmountQuietly(id);
         m.stored = stored.withState(States.exited(stored.state(), exitCode, oomKilled, finishedAt, error));
         saveQuietly(m);

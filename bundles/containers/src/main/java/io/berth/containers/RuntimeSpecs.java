@@ -1,5 +1,6 @@
 package io.berth.containers;
 
+import io.berth.containers.networks.ContainerNetworks;
 import io.berth.spi.idmap.IdMap;
 import io.berth.spi.containers.ContainerConfig;
 import io.berth.spi.containers.HostConfig;
@@ -53,8 +54,8 @@ final class RuntimeSpecs {
             throw new IllegalArgumentException("SHM size can not be less than 0");
         }
         String network = host.networkMode();
-        if (network != null && !List.of("", "default", "bridge", "none", "host").contains(network)) {
-            throw new IllegalArgumentException("network " + network + " not found");
+        if (network != null && network.startsWith("container:") && network.length() == "container:".length()) {
+            throw new IllegalArgumentException("invalid network mode \"" + network + "\": container: needs a name");
         }
         for (String option : nonNull(host.securityOpt())) {
             if (!isNoNewPrivileges(option) && seccompOf(option) == null && !option.startsWith("label")
@@ -74,6 +75,12 @@ final class RuntimeSpecs {
      */
     static RuntimeSpec build(ContainerConfig config, HostConfig host, List<String> command, Path rootfs,
                              List<RuntimeSpec.Mount> mounts, IdMap userNamespace) {
+        return build(config, host, command, rootfs, mounts, userNamespace, null);
+    }
+
+    /** @param network the joined network namespace and its /etc/hosts lines, or null for the runtime's own */
+    static RuntimeSpec build(ContainerConfig config, HostConfig host, List<String> command, Path rootfs,
+                             List<RuntimeSpec.Mount> mounts, IdMap userNamespace, ContainerNetworks.Joined network) {
         List<String> securityOpt = nonNull(host.securityOpt());
         boolean noNewPrivileges = securityOpt.stream().anyMatch(RuntimeSpecs::isNoNewPrivileges)
                 && securityOpt.stream().filter(RuntimeSpecs::isNoNewPrivileges).noneMatch(o -> o.endsWith("false"));
@@ -85,13 +92,14 @@ final class RuntimeSpecs {
         RuntimeSpec.Resources resources = new RuntimeSpec.Resources(host.memory(), host.memorySwap(),
                 host.nanoCpus(), host.cpuShares(),
                 host.pidsLimit() == null || host.pidsLimit() < 0 ? 0 : host.pidsLimit());
-        List<String> hosts = new ArrayList<>();
+        List<String> hosts = new ArrayList<>(network == null ? List.of() : network.hosts());
         for (String extra : nonNull(host.extraHosts())) {
             hosts.add(hostsLine(extra));
         }
         return new RuntimeSpec(rootfs, host.readonlyRootfs(), process, config.hostname(),
                 orEmpty(config.domainname()), mounts, resources,
-                "host".equals(host.networkMode()) ? "host" : null, host.privileged(), seccomp, hosts,
+                network != null ? network.networkNamespace() : "host".equals(host.networkMode()) ? "host" : null,
+                host.privileged(), seccomp, hosts,
                 nonNull(host.dns()), nonNull(host.dnsSearch()), nonNull(host.dnsOptions()),
                 host.sysctls() == null ? Map.of() : Map.copyOf(host.sysctls()), host.shmSize(), userNamespace);
     }

@@ -1,0 +1,177 @@
+package io.berth.containers.networks;
+
+import io.berth.spi.containers.Container;
+import io.berth.spi.containers.HostConfig;
+import io.berth.spi.network.Endpoint;
+import io.berth.spi.network.PortMapping;
+import io.berth.storage.support.Commands;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * A container's network at start and after its exit, as dockerd's sandbox: a network namespace of its own made
+ * before the runtime creates the container ({@code ip netns add berth-ID}, so it outlives the daemon and is found
+ * again by name), joined to its network through the registry, with its published ports; the runtime is then told
+ * to use that namespace. {@code none} gets a namespace of the runtime's own (loopback only), {@code host} the
+ * host's, {@code container:NAME} the other container's.
+ */
+public final class ContainerNetworks {
+
+    /** Where {@code ip netns} keeps named namespaces. */
+    static final Path NETNS_DIR = Path.of("/run/netns");
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * What the runtime needs: the namespace ({@code null} for a new one of its own, {@code host}, or a path) and
+     * the lines for {@code /etc/hosts} beyond localhost.
+     */
+    public record Joined(String networkNamespace, List<String> hosts) {
+    }
+
+    private final NetworkRegistry registry;
+
+    public ContainerNetworks(NetworkRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** Refuses, at create, a network mode that names no network (Docker: 404 "network X not found"). */
+    public void validate(HostConfig host) throws IOException {
+        String mode = mode(host);
+        if (isUserNetwork(mode)) {
+            registry.inspect(mode); // throws NoSuchElementException with Docker's words
+        }
+    }
+
+    /**
+     * Joins a container about to start.
+     *
+     * @param otherPid the pid of the container named by {@code container:NAME}, or 0
+     */
+    public Joined join(Container c, long otherPid) throws IOException {
+        HostConfig host = c.hostConfig();
+        String mode = mode(host);
+        if (mode.equals("host")) {
+            return new Joined("host", List.of());
+        }
+        if (mode.equals("none")) {
+            return new Joined(null, List.of());
+        }
+        if (mode.startsWith("container:")) {
+            if (otherPid <= 0) {
+                throw new IllegalStateException("cannot join the network of " + mode.substring("container:".length())
+                        + ": it is not running");
+            }
+            return new Joined("/proc/" + otherPid + "/ns/net", List.of());
+        }
+        String network = mode.equals("bridge") || mode.equals("default") ? "bridge" : mode;
+        if (network.equals("bridge") && !exists("bridge")) {
+            return new Joined(null, List.of()); // bridge networking is off (daemon.json "bridge": "none")
+        }
+        Path netns = namespace(c.id());
+        Endpoint endpoint;
+        try {
+            endpoint = registry.connect(network, c.id(), c.shortName(), netns, List.of(), ports(c));
+        } catch (IOException | RuntimeException e) {
+            deleteNamespace(c.id());
+            throw e;
+        }
+        List<String> hosts = new ArrayList<>();
+        hosts.add(endpoint.ipv4() + "\t" + c.config().hostname());
+        if (!network.equals("bridge")) { // names resolve on user networks only, as in Docker
+            for (Map.Entry<String, List<String>> peer : registry.namesByAddress(network).entrySet()) {
+                if (!peer.getKey().equals(endpoint.ipv4())) {
+                    hosts.add(peer.getKey() + "\t" + String.join(" ", peer.getValue()));
+                }
+            }
+        }
+        return new Joined(netns.toString(), hosts);
+    }
+
+    /** Leaves the container's networks and removes its namespace; what is already gone is skipped. */
+    public void leave(Container c) throws IOException {
+        String mode = mode(c.hostConfig());
+        if (!mode.equals("host") && !mode.equals("none") && !mode.startsWith("container:")) {
+            String network = mode.equals("bridge") || mode.equals("default") ? "bridge" : mode;
+            if (exists(network)) {
+                registry.disconnect(network, c.id());
+            }
+        }
+        deleteNamespace(c.id());
+    }
+
+    private boolean exists(String network) throws IOException {
+        try {
+            registry.inspect(network);
+            return true;
+        } catch (NoSuchElementException e) {
+            return false;
+        }
+    }
+
+    /** {@code -p} (PortBindings) and {@code -P} (every ExposedPort to a free host port). */
+    static List<PortMapping> ports(Container c) {
+        List<PortMapping> ports = new ArrayList<>();
+        Map<String, List<HostConfig.PortBinding>> bindings = c.hostConfig().portBindings();
+        if (bindings != null) {
+            for (Map.Entry<String, List<HostConfig.PortBinding>> binding : bindings.entrySet()) {
+                for (HostConfig.PortBinding to : binding.getValue() == null ? List.<HostConfig.PortBinding>of()
+                        : binding.getValue()) {
+                    ports.add(mapping(binding.getKey(), to.hostIp(), to.hostPort()));
+                }
+            }
+        }
+        if (c.hostConfig().publishAllPorts() && c.config().exposedPorts() != null) {
+            for (String exposed : c.config().exposedPorts().keySet()) {
+                if (bindings == null || !bindings.containsKey(exposed)) {
+                    ports.add(mapping(exposed, null, null));
+                }
+            }
+        }
+        return ports;
+    }
+
+    private static PortMapping mapping(String containerPort, String hostIp, String hostPort) {
+        String[] parts = containerPort.split("/", 2);
+        PortMapping.Protocol protocol = PortMapping.Protocol.parse(parts.length == 2 ? parts[1] : "tcp");
+        int port;
+        int published;
+        try {
+            port = Integer.parseInt(parts[0]);
+            published = hostPort == null || hostPort.isEmpty() ? 0 : Integer.parseInt(hostPort);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("invalid port " + containerPort + " -> " + hostPort);
+        }
+        return new PortMapping(protocol, hostIp, published, port);
+    }
+
+    private static String mode(HostConfig host) {
+        return host.networkMode() == null || host.networkMode().isEmpty() ? "default" : host.networkMode();
+    }
+
+    private static boolean isUserNetwork(String mode) {
+        return !List.of("default", "bridge", "none", "host").contains(mode) && !mode.startsWith("container:");
+    }
+
+    /** A new network namespace {@code /run/netns/berth-ID}; one left by an earlier run is replaced. */
+    private static Path namespace(String id) throws IOException {
+        deleteNamespace(id);
+        Commands.check(List.of("ip", "netns", "add", name(id)), null, COMMAND_TIMEOUT);
+        return NETNS_DIR.resolve(name(id));
+    }
+
+    private static void deleteNamespace(String id) throws IOException {
+        if (Files.exists(NETNS_DIR.resolve(name(id)))) {
+            Commands.check(List.of("ip", "netns", "delete", name(id)), null, COMMAND_TIMEOUT);
+        }
+    }
+
+    private static String name(String id) {
+        return "berth-" + id;
+    }
+}
