@@ -394,6 +394,15 @@ class DockerCliIT {
                     "httpd", "-f", "-p", "80", "-h", "/www");
             Await.until("the published port", () -> quietly(() -> Commands.run("curl", "-s", "-m", "2",
                     "http://127.0.0.1:" + port + "/").stdout()), "served\n"::equals, daemon::logText);
+            assertEquals("80/tcp -> 0.0.0.0:" + port + "\n", ok("port", "web").stdout());
+            assertTrue(ok("ps", "--format", "{{.Ports}}").stdout().contains("0.0.0.0:" + port + "->80/tcp"));
+            String address = ok("inspect", "-f", "{{.NetworkSettings.IPAddress}} {{range $k, $v := "
+                    + ".NetworkSettings.Networks}}{{$k}}{{end}}", "web").stdout();
+            assertTrue(address.matches("\\d+\\.\\d+\\.\\d+\\.\\d+ bridge\n"), address);
+            ok("run", "-d", "--name", "any", "--expose", "8080", "-P", "itest/busybox:1", "sleep", "300");
+            String picked = ok("port", "any", "8080").stdout();
+            assertTrue(picked.matches("0\\.0\\.0\\.0:\\d+\n") && !picked.equals("0.0.0.0:0\n"),
+                    "-P picks a free port: " + picked);
 
             ok("network", "create", "--subnet", "10.234.1.0/24", "front");
             ok("run", "-d", "--name", "inner", "--network", "front", "-v", www + ":/www", "itest/busybox:1",
@@ -411,7 +420,7 @@ class DockerCliIT {
             ok("stop", "-t", "1", "web");
             assertNotEquals("served\n", Commands.run("curl", "-s", "-m", "2", "http://127.0.0.1:" + port + "/")
                     .stdout(), "a stopped container's port is gone");
-            ok("rm", "-f", "web", "inner");
+            ok("rm", "-f", "web", "inner", "any");
             ok("network", "rm", "front");
             assertFalse(Commands.run("ip", "netns", "list").stdout().contains("berth-"), "no namespace left");
         } finally {

@@ -794,6 +794,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     /** Starts it; with {@code attach}, returns an attachment made between the runtime's create and start. */
     private Attachment startLocked(Managed m, boolean attach) throws IOException {
         StoredContainer stored = m.stored;
+        ContainerNetworks.Joined network = null;
         Attachment attachment = null;
         String id = stored.id();
         ContainerRuntime runtime = runtimeOf(m);
@@ -805,7 +806,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             for (String volume : stored.volumes()) {
                 volumes.mount(volume); // a tmpfs or bind volume is mounted while a container may use it
             }
-            ContainerNetworks.Joined network = networks == null ? null : networks.join(c, pidOfNetworkPeer(c));
+            network = networks == null ? null : networks.join(c, pidOfNetworkPeer(c));
             RuntimeSpec spec = RuntimeSpecs.build(c.config(), c.hostConfig(), command, rootfs, stored.mounts(),
                     stored.idMap(), network);
             runtime.create(id, spec, new ContainerIo(files.logFile(id), 0, c.config().openStdin(),
@@ -829,7 +830,8 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         }
         Instant now = Instant.now();
         long pid = runtime.state(id).pid();
-        m.stored = stored.withState(States.running(stored.state(), pid, now));
+        m.stored = stored.withState(States.running(stored.state(), pid, now))
+                .withNetworkSettings(network == null ? Container.NetworkSettings.NONE : network.settings());
         files.save(m.stored);
         watchExit(m, runtime);
         publish("start", m.stored, Map.of());
@@ -907,7 +909,8 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         }
         leaveNetworksQuietly(stored);
         unmountQuietly(id);
-        m.stored = stored.withState(States.exited(stored.state(), exitCode, oomKilled, finishedAt, error));
+        m.stored = stored.withState(States.exited(stored.state(), exitCode, oomKilled, finishedAt, error))
+                .withNetworkSettings(Container.NetworkSettings.NONE);
         saveQuietly(m);
         publish("die", m.stored, Map.of("exitCode", String.valueOf(exitCode)));
         CompletableFuture<Integer> exited = m.nextExit;

@@ -38,22 +38,27 @@ record StoredContainer(Container container, String runtime, boolean stoppedByUse
     StoredContainer withState(Container.State state) {
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), state, c.image(),
-                c.name(), c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
+                c.name(), c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig(),
+                c.networkSettings()), runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
     }
 
     StoredContainer withName(String name) {
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
-                name, c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
+                name, c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig(),
+                c.networkSettings()), runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
     }
 
     StoredContainer withRestartCount(int restartCount) {
         Container c = container;
         return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
-                c.name(), restartCount, c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig()),
-                runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
+                c.name(), restartCount, c.driver(), c.logPath(), c.mounts(), c.config(), c.hostConfig(),
+                c.networkSettings()), runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
+    }
+
+    StoredContainer withNetworkSettings(Container.NetworkSettings settings) {
+        return new StoredContainer(container.withNetworkSettings(settings), runtime, stoppedByUser, parentChainId,
+                mounts, volumes, idMap);
     }
 
     StoredContainer withStoppedByUser(boolean stopped) {

@@ -95,7 +95,17 @@ final class ContainerEndpoints {
         s.put("ImageID", c.image());
         s.put("Command", String.join(" ", c.commandLine()));
         s.put("Created", Instant.parse(c.created()).getEpochSecond());
-        s.putArray("Ports");
+        ArrayNode ports = s.putArray("Ports");
+        Container.NetworkSettings settings = c.networkSettings() == null ? Container.NetworkSettings.NONE
+                : c.networkSettings();
+        settings.ports().forEach((port, bindings) -> {
+            String[] parts = port.split("/", 2);
+            for (HostConfig.PortBinding binding : bindings) {
+                ports.addObject().put("IP", binding.hostIp()).put("PrivatePort", Integer.parseInt(parts[0]))
+                        .put("PublicPort", Integer.parseInt(binding.hostPort()))
+                        .put("Type", parts.length == 2 ? parts[1] : "tcp");
+            }
+        });
         s.set("Labels", Exchange.JSON.valueToTree(c.config().labels() == null ? java.util.Map.of()
                 : c.config().labels()));
         s.put("State", c.state().status());

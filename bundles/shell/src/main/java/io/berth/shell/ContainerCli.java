@@ -276,7 +276,8 @@ final class ContainerCli {
             String command = String.join(" ", c.commandLine());
             rows.add(new String[] {noTrunc ? c.id() : c.id().substring(0, 12), c.config().image(),
                     "\"" + (noTrunc ? command : ellipsis(command, 20)) + "\"", HumanTime.ago(c.created(), now),
-                    c.state().describe(now), "", c.shortName()});
+                    c.state().describe(now), c.networkSettings() == null ? "" : c.networkSettings().describePorts(),
+                    c.shortName()});
         }
         System.out.print(Table.render(rows));
     }
@@ -308,6 +309,26 @@ final class ContainerCli {
             found.add(containers.inspect(name));
         }
         System.out.println(JSON.writeValueAsString(found));
+    }
+
+    @Command(name = "port", description = "List a container's published ports")
+    void port(@Parameters(paramLabel = "CONTAINER") String name,
+              @Parameters(arity = "0..1", paramLabel = "PRIVATE_PORT[/PROTO]") String privatePort) throws IOException {
+        Container c = containers.inspect(name);
+        Map<String, List<HostConfig.PortBinding>> ports = c.networkSettings() == null ? Map.of()
+                : c.networkSettings().ports();
+        String wanted = privatePort == null ? null : privatePort.contains("/") ? privatePort : privatePort + "/tcp";
+        if (wanted != null && !ports.containsKey(wanted)) {
+            throw new IllegalArgumentException("No public port '" + wanted + "' published for " + c.shortName());
+        }
+        for (Map.Entry<String, List<HostConfig.PortBinding>> port : new java.util.TreeMap<>(ports).entrySet()) {
+            if (wanted == null || wanted.equals(port.getKey())) {
+                for (HostConfig.PortBinding binding : port.getValue()) {
+                    System.out.println((wanted == null ? port.getKey() + " -> " : "") + binding.hostIp() + ":"
+                            + binding.hostPort());
+                }
+            }
+        }
     }
 
     @Command(name = "top", description = "Display the running processes of a container")

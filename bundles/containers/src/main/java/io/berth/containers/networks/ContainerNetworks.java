@@ -3,6 +3,7 @@ package io.berth.containers.networks;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.network.Endpoint;
+import io.berth.spi.network.NetworkResource;
 import io.berth.spi.network.PortMapping;
 import io.berth.storage.support.Commands;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.TreeMap;
 
 /**
  * A container's network at start and after its exit, as dockerd's sandbox: a network namespace of its own made
@@ -29,9 +31,12 @@ public final class ContainerNetworks {
 
     /**
      * What the runtime needs: the namespace ({@code null} for a new one of its own, {@code host}, or a path) and
-     * the lines for {@code /etc/hosts} beyond localhost.
+     * the lines for {@code /etc/hosts} beyond localhost; and what inspect shows of it.
      */
-    public record Joined(String networkNamespace, List<String> hosts) {
+    public record Joined(String networkNamespace, List<String> hosts, Container.NetworkSettings settings) {
+        Joined(String networkNamespace) {
+            this(networkNamespace, List.of(), Container.NetworkSettings.NONE);
+        }
     }
 
     private final NetworkRegistry registry;
@@ -57,21 +62,21 @@ public final class ContainerNetworks {
         HostConfig host = c.hostConfig();
         String mode = mode(host);
         if (mode.equals("host")) {
-            return new Joined("host", List.of());
+            return new Joined("host");
         }
         if (mode.equals("none")) {
-            return new Joined(null, List.of());
+            return new Joined(null);
         }
         if (mode.startsWith("container:")) {
             if (otherPid <= 0) {
                 throw new IllegalStateException("cannot join the network of " + mode.substring("container:".length())
                         + ": it is not running");
             }
-            return new Joined("/proc/" + otherPid + "/ns/net", List.of());
+            return new Joined("/proc/" + otherPid + "/ns/net");
         }
         String network = mode.equals("bridge") || mode.equals("default") ? "bridge" : mode;
         if (network.equals("bridge") && !exists("bridge")) {
-            return new Joined(null, List.of()); // bridge networking is off (daemon.json "bridge": "none")
+            return new Joined(null); // bridge networking is off (daemon.json "bridge": "none")
         }
         Path netns = namespace(c.id());
         Endpoint endpoint;
@@ -90,7 +95,25 @@ public final class ContainerNetworks {
                 }
             }
         }
-        return new Joined(netns.toString(), hosts);
+        return new Joined(netns.toString(), hosts, settings(registry.inspect(network), endpoint, netns));
+    }
+
+    /** What {@code docker inspect} shows under NetworkSettings for an endpoint. */
+    private static Container.NetworkSettings settings(NetworkResource network, Endpoint endpoint, Path netns) {
+        int prefix = 0;
+        int slash = endpoint.ipv4Address().indexOf('/');
+        if (slash > 0) {
+            prefix = Integer.parseInt(endpoint.ipv4Address().substring(slash + 1));
+        }
+        Map<String, List<HostConfig.PortBinding>> ports = new TreeMap<>();
+        for (PortMapping port : endpoint.ports()) {
+            ports.computeIfAbsent(port.containerPort() + "/" + port.protocol().label(), k -> new ArrayList<>())
+                    .add(new HostConfig.PortBinding(port.hostIp(), Integer.toString(port.hostPort())));
+        }
+        Container.EndpointSettings settings = new Container.EndpointSettings(network.id(), endpoint.endpointId(),
+                endpoint.gateway(), endpoint.ipv4(), prefix, endpoint.macAddress(), List.of());
+        return new Container.NetworkSettings(netns.toString(), ports, endpoint.ipv4(), prefix, endpoint.gateway(),
+                endpoint.macAddress(), Map.of(network.name(), settings));
     }
 
     /** Leaves the container's networks and removes its namespace; what is already gone is skipped. */

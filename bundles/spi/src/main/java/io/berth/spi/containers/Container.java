@@ -22,6 +22,7 @@ import java.util.List;
  * @param mounts       its volumes, binds and tmpfs mounts
  * @param config       the effective configuration
  * @param hostConfig   the host configuration it was created with
+ * @param networkSettings its network while it runs: address, published ports, networks (empty otherwise)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -38,7 +39,66 @@ public record Container(
         @JsonProperty("LogPath") String logPath,
         @JsonProperty("Mounts") List<MountPoint> mounts,
         @JsonProperty("Config") ContainerConfig config,
-        @JsonProperty("HostConfig") HostConfig hostConfig) {
+        @JsonProperty("HostConfig") HostConfig hostConfig,
+        @JsonProperty("NetworkSettings") NetworkSettings networkSettings) {
+
+    /** A container without network settings (created, or on no network of berth's). */
+    public Container(String id, String created, String path, List<String> args, State state, String image,
+                     String name, int restartCount, String driver, String logPath, List<MountPoint> mounts,
+                     ContainerConfig config, HostConfig hostConfig) {
+        this(id, created, path, args, state, image, name, restartCount, driver, logPath, mounts, config, hostConfig,
+                NetworkSettings.NONE);
+    }
+
+    /** This container with other network settings. */
+    public Container withNetworkSettings(NetworkSettings settings) {
+        return new Container(id, created, path, args, state, image, name, restartCount, driver, logPath, mounts,
+                config, hostConfig, settings);
+    }
+
+    /**
+     * {@code NetworkSettings}: the primary network's address (the top-level fields, as Docker still fills them for
+     * the default bridge and the network a container was started on), its published ports by container port
+     * ({@code "80/tcp"}), the namespace ({@code SandboxKey}) and every network it is on.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record NetworkSettings(@JsonProperty("SandboxKey") String sandboxKey,
+                                  @JsonProperty("Ports") java.util.Map<String, List<HostConfig.PortBinding>> ports,
+                                  @JsonProperty("IPAddress") String ipAddress,
+                                  @JsonProperty("IPPrefixLen") int ipPrefixLen,
+                                  @JsonProperty("Gateway") String gateway,
+                                  @JsonProperty("MacAddress") String macAddress,
+                                  @JsonProperty("Networks") java.util.Map<String, EndpointSettings> networks) {
+
+        /** The PORTS column of {@code docker ps}: {@code 0.0.0.0:18080->80/tcp, ...}. */
+        public String describePorts() {
+            List<String> published = new java.util.ArrayList<>();
+            if (ports != null) {
+                ports.forEach((port, bindings) -> {
+                    for (HostConfig.PortBinding binding : bindings == null ? List.<HostConfig.PortBinding>of()
+                            : bindings) {
+                        published.add(binding.hostIp() + ":" + binding.hostPort() + "->" + port);
+                    }
+                });
+            }
+            return String.join(", ", published);
+        }
+
+        /** Not on any network of berth's. */
+        public static final NetworkSettings NONE = new NetworkSettings("", java.util.Map.of(), "", 0, "", "",
+                java.util.Map.of());
+    }
+
+    /** One network a container is on. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record EndpointSettings(@JsonProperty("NetworkID") String networkId,
+                                   @JsonProperty("EndpointID") String endpointId,
+                                   @JsonProperty("Gateway") String gateway,
+                                   @JsonProperty("IPAddress") String ipAddress,
+                                   @JsonProperty("IPPrefixLen") int ipPrefixLen,
+                                   @JsonProperty("MacAddress") String macAddress,
+                                   @JsonProperty("Aliases") List<String> aliases) {
+    }
 
     /**
      * {@code State}: {@code Status} is one of {@code created}, {@code running}, {@code paused},
