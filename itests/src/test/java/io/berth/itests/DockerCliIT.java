@@ -405,6 +405,7 @@ class DockerCliIT {
                     "-P picks a free port: " + picked);
 
             ok("network", "create", "--subnet", "10.234.1.0/24", "front");
+            ok("run", "-d", "--name", "early", "--network", "front", "itest/busybox:1", "sleep", "300");
             ok("run", "-d", "--name", "inner", "--network", "front", "-v", www + ":/www", "itest/busybox:1",
                     "httpd", "-f", "-p", "80", "-h", "/www");
             assertEquals("served\n", ok("run", "--rm", "--network", "front", "itest/busybox:1",
@@ -412,6 +413,12 @@ class DockerCliIT {
             String inner = ok("run", "--rm", "--network", "front", "itest/busybox:1", "sh", "-c",
                     "grep inner /etc/hosts | cut -f1").stdout().strip();
             assertTrue(inner.startsWith("10.234.1."), inner);
+            // a container that started first learns the later one's name too, and forgets it when it stops
+            Await.until("early to know inner", () -> quietly(() -> docker("exec", "early", "wget", "-qO-",
+                    "http://inner/").stdout()), "served\n"::equals, daemon::logText);
+            ok("stop", "-t", "1", "inner");
+            Await.until("early to forget inner", () -> quietly(() -> docker("exec", "early", "grep", "-c", "inner",
+                    "/etc/hosts").stdout()), "0\n"::equals, daemon::logText);
             // No lookups that could leave the machine: the default bridge has no names in /etc/hosts (and its
             // DNS is the host's), so this checks the file. Isolation between networks is BridgeNetworkDriverTest's.
             assertEquals("", ok("run", "--rm", "itest/busybox:1", "sh", "-c", "grep -c inner /etc/hosts || true")
@@ -420,7 +427,7 @@ class DockerCliIT {
             ok("stop", "-t", "1", "web");
             assertNotEquals("served\n", Commands.run("curl", "-s", "-m", "2", "http://127.0.0.1:" + port + "/")
                     .stdout(), "a stopped container's port is gone");
-            ok("rm", "-f", "web", "inner", "any");
+            ok("rm", "-f", "web", "inner", "any", "early");
             ok("network", "rm", "front");
             assertFalse(Commands.run("ip", "netns", "list").stdout().contains("berth-"), "no namespace left");
         } finally {

@@ -835,6 +835,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         files.save(m.stored);
         watchExit(m, runtime);
         publish("start", m.stored, Map.of());
+        refreshHostsLater(m.stored.container());
         return attachment;
     }
 
@@ -848,6 +849,39 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         synchronized (peer) {
             return peer.stored.isUp() ? peer.stored.state().pid() : 0;
         }
+    }
+
+    /**
+     * Rewrites, on the scheduler's thread (one container lock at a time), the /etc/hosts of every running container
+     * on the user network {@code c} joined or left, so that names resolve whoever started first.
+     */
+    private void refreshHostsLater(Container c) {
+        String network = ContainerNetworks.userNetwork(c.hostConfig());
+        if (networks == null || network == null || closed) {
+            return;
+        }
+        scheduler.execute(() -> {
+            for (Managed peer : containers.values()) {
+                synchronized (peer) {
+                    Container p = peer.stored.container();
+                    if (!peer.stored.isUp() || !network.equals(ContainerNetworks.userNetwork(p.hostConfig()))
+                            || p.networkSettings() == null || p.networkSettings().ipAddress().isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        List<String> hosts = new ArrayList<>(networks.hostsOnNetwork(network,
+                                p.networkSettings().ipAddress(), p.config().hostname()));
+                        for (String extra : p.hostConfig().extraHosts() == null ? List.<String>of()
+                                : p.hostConfig().extraHosts()) {
+                            hosts.add(RuntimeSpecs.hostsLine(extra));
+                        }
+                        runtimeOf(peer).updateHosts(peer.id(), hosts);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "cannot update /etc/hosts of " + peer.id() + ": " + e);
+                    }
+                }
+            }
+        });
     }
 
     private void leaveNetworksQuietly(StoredContainer stored) {
@@ -913,6 +947,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                 .withNetworkSettings(Container.NetworkSettings.NONE);
         saveQuietly(m);
         publish("die", m.stored, Map.of("exitCode", String.valueOf(exitCode)));
+        refreshHostsLater(stored.container());
         CompletableFuture<Integer> exited = m.nextExit;
         m.nextExit = new CompletableFuture<>();
         exited.complete(exitCode);

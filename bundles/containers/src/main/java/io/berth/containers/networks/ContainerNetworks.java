@@ -86,15 +86,9 @@ public final class ContainerNetworks {
             deleteNamespace(c.id());
             throw e;
         }
-        List<String> hosts = new ArrayList<>();
-        hosts.add(endpoint.ipv4() + "\t" + c.config().hostname());
-        if (!network.equals("bridge")) { // names resolve on user networks only, as in Docker
-            for (Map.Entry<String, List<String>> peer : registry.namesByAddress(network).entrySet()) {
-                if (!peer.getKey().equals(endpoint.ipv4())) {
-                    hosts.add(peer.getKey() + "\t" + String.join(" ", peer.getValue()));
-                }
-            }
-        }
+        // names resolve on user networks only, as in Docker
+        List<String> hosts = network.equals("bridge") ? List.of(endpoint.ipv4() + "\t" + c.config().hostname())
+                : hostsOnNetwork(network, endpoint.ipv4(), c.config().hostname());
         return new Joined(netns.toString(), hosts, settings(registry.inspect(network), endpoint, netns));
     }
 
@@ -114,6 +108,27 @@ public final class ContainerNetworks {
                 endpoint.gateway(), endpoint.ipv4(), prefix, endpoint.macAddress(), List.of());
         return new Container.NetworkSettings(netns.toString(), ports, endpoint.ipv4(), prefix, endpoint.gateway(),
                 endpoint.macAddress(), Map.of(network.name(), settings));
+    }
+
+    /** The user network a container is on ({@code --network NAME}), or null for the predefined modes. */
+    public static String userNetwork(HostConfig host) {
+        String mode = mode(host);
+        return isUserNetwork(mode) ? mode : null;
+    }
+
+    /**
+     * The {@code /etc/hosts} lines of a container on a user network: its own address and hostname, then the other
+     * containers' addresses with their names.
+     */
+    public List<String> hostsOnNetwork(String network, String ownAddress, String hostname) throws IOException {
+        List<String> hosts = new ArrayList<>();
+        hosts.add(ownAddress + "\t" + hostname);
+        for (Map.Entry<String, List<String>> peer : registry.namesByAddress(network).entrySet()) {
+            if (!peer.getKey().equals(ownAddress)) {
+                hosts.add(peer.getKey() + "\t" + String.join(" ", peer.getValue()));
+            }
+        }
+        return hosts;
     }
 
     /** Leaves the container's networks and removes its namespace; what is already gone is skipped. */

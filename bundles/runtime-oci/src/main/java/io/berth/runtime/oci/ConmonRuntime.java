@@ -456,6 +456,14 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
         return Cgroups.usage(CgroupLayout.pathOf(id));
     }
 
+    /** Writes the file in place, not by rename: the container has it bind-mounted and must see the new text. */
+    @Override
+    public void updateHosts(String id, List<String> hosts) throws IOException {
+        requireKnown(id);
+        Files.writeString(containerDir(id).resolve("etc").resolve("hosts"), EtcFiles.hosts(hosts),
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+    }
+
     /** Stops watching for exits; the containers run on. An empty socket directory goes too. */
     @Override
     public void close() throws IOException {

@@ -20,6 +20,11 @@ final class EtcFiles {
     }
 
     static String hosts(RuntimeSpec spec) {
+        return hosts(spec.hosts());
+    }
+
+    /** The localhost lines and then {@code lines}. */
+    static String hosts(List<String> lines) {
         StringBuilder text = new StringBuilder()
                 .append("127.0.0.1\tlocalhost\n")
                 .append("::1\tlocalhost ip6-localhost ip6-loopback\n")
@@ -27,7 +32,7 @@ final class EtcFiles {
                 .append("ff00::0\tip6-mcastprefix\n")
                 .append("ff02::1\tip6-allnodes\n")
                 .append("ff02::2\tip6-allrouters\n");
-        for (String line : spec.hosts() == null ? List.<String>of() : spec.hosts()) {
+        for (String line : lines == null ? List.<String>of() : lines) {
             text.append(line).append('\n');
         }
         return text.toString();

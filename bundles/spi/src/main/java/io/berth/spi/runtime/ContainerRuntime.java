@@ -79,4 +79,15 @@ public interface ContainerRuntime extends Driver {
 
     /** What the container uses now, read from its cgroups. */
     ResourceUsage usage(String id) throws IOException;
+
+    /**
+     * Rewrites a container's {@code /etc/hosts} in place (the running container sees it at once) with the localhost
+     * lines and then {@code hosts}, as {@link RuntimeSpec#hosts()} gives them at create: peers on a user network
+     * come and go.
+     *
+     * @since 2.1
+     */
+    default void updateHosts(String id, List<String> hosts) throws IOException {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot rewrite /etc/hosts");
+    }
 }
