@@ -487,8 +487,11 @@ class ContainerShellIT {
     @Test
     void theDaemonsOwnConsoleGivesRunItItsTerminal() throws Exception {
         assertEquals(0, daemon.terminate());
+        // bridge none, as BerthDaemon gives every test daemon: no berth0 left on the host
+        Path config = Files.writeString(dir.resolve("console.json"), "{\"storage-driver\": \"vfs\", \"bridge\": \"none\"}");
         String berthd = daemon.distribution.resolve("bin/berthd") + " --data-root " + daemon.root.resolve("data")
-                + " --exec-root " + daemon.root.resolve("exec") + " -H unix://" + daemon.socket + " --shell";
+                + " --exec-root " + daemon.root.resolve("exec") + " -H unix://" + daemon.socket + " --shell"
+                + " --config-file " + config;
         try (Pty console = Pty.start(40, 120, berthd)) {
             console.await(" started in "); // the prompt comes earlier, before the commands are registered
             console.type("berth:run -it --rm itest/busybox:1 sh -c 'tty; read x; stty size; echo got=$x; exit 5'\r");

@@ -30,7 +30,7 @@ class DockerCliIT {
         daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"));
         Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
         Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
-        for (String applet : List.of("sh", "echo", "sleep", "true", "cat", "httpd", "wget", "grep", "cut", "timeout")) {
+        for (String applet : List.of("sh", "echo", "sleep", "true", "cat", "httpd", "wget", "grep", "cut", "timeout", "ip")) {
             Files.createSymbolicLink(root.resolve(applet), Path.of("busybox"));
         }
         Files.createDirectories(dir.resolve("rootfs/etc"));
@@ -416,7 +416,17 @@ class DockerCliIT {
             // a container that started first learns the later one's name too, and forgets it when it stops
             Await.until("early to know inner", () -> quietly(() -> docker("exec", "early", "wget", "-qO-",
                     "http://inner/").stdout()), "served\n"::equals, daemon::logText);
+            ok("network", "create", "--subnet", "10.234.2.0/24", "back");
+            ok("network", "connect", "--alias", "second", "back", "early");
+            assertTrue(ok("exec", "early", "ip", "-o", "addr", "show", "eth1").stdout().contains("10.234.2."));
+            assertEquals("back front\n", ok("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} "
+                    + "{{end}}", "early").stdout().replace(" \n", "\n"));
+            ok("network", "disconnect", "back", "early");
+            assertFalse(ok("exec", "early", "ip", "-o", "addr").stdout().contains("10.234.2."), "eth1 is gone");
+            ok("network", "rm", "back");
             ok("stop", "-t", "1", "inner");
+            Commands.Result stopped = docker("network", "connect", "front", "inner");
+            assertTrue(stopped.stderr().contains("is not running"), stopped::toString);
             Await.until("early to forget inner", () -> quietly(() -> docker("exec", "early", "grep", "-c", "inner",
                     "/etc/hosts").stdout()), "0\n"::equals, daemon::logText);
             // No lookups that could leave the machine: the default bridge has no names in /etc/hosts (and its
@@ -436,7 +446,7 @@ class DockerCliIT {
                     docker("rm", "-f", id);
                 }
             }
-            docker("network", "rm", "front");
+            docker("network", "rm", "front", "back");
             daemon.close();
             for (String netns : Commands.run("ip", "netns", "list").stdout().split("\n")) {
                 if (netns.startsWith("berth-")) {

@@ -189,6 +189,16 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     }
 
     @Override
+    public void connect(String nameOrId, String network, List<String> aliases) throws IOException {
+        containers.connect(nameOrId, network, aliases);
+    }
+
+    @Override
+    public void disconnect(String nameOrId, String network) throws IOException {
+        containers.disconnect(nameOrId, network);
+    }
+
+    @Override
     public Container create(String name, ContainerConfig config, HostConfig host) throws IOException {
         return containers.create(name, config, host);
     }

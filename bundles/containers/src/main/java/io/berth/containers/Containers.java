@@ -853,35 +853,76 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
 
     /**
      * Rewrites, on the scheduler's thread (one container lock at a time), the /etc/hosts of every running container
-     * on the user network {@code c} joined or left, so that names resolve whoever started first.
+     * on a user network {@code c} is on (or was on, for an exit), so that names resolve whoever started first.
      */
     private void refreshHostsLater(Container c) {
-        String network = ContainerNetworks.userNetwork(c.hostConfig());
-        if (networks == null || network == null || closed) {
+        java.util.Set<String> changed = ContainerNetworks.userNetworks(c).keySet();
+        if (networks == null || changed.isEmpty() || closed) {
             return;
         }
         scheduler.execute(() -> {
             for (Managed peer : containers.values()) {
                 synchronized (peer) {
                     Container p = peer.stored.container();
-                    if (!peer.stored.isUp() || !network.equals(ContainerNetworks.userNetwork(p.hostConfig()))
-                            || p.networkSettings() == null || p.networkSettings().ipAddress().isEmpty()) {
+                    Map<String, String> on = ContainerNetworks.userNetworks(p);
+                    if (!peer.stored.isUp() || on.keySet().stream().noneMatch(changed::contains)) {
                         continue;
                     }
                     try {
-                        List<String> hosts = new ArrayList<>(networks.hostsOnNetwork(network,
-                                p.networkSettings().ipAddress(), p.config().hostname()));
+                        List<String> hosts = new ArrayList<>();
+                        for (Map.Entry<String, String> network : on.entrySet()) {
+                            hosts.addAll(networks.hostsOnNetwork(network.getKey(), network.getValue(),
+                                    p.config().hostname()));
+                        }
                         for (String extra : p.hostConfig().extraHosts() == null ? List.<String>of()
                                 : p.hostConfig().extraHosts()) {
                             hosts.add(RuntimeSpecs.hostsLine(extra));
                         }
-                        runtimeOf(peer).updateHosts(peer.id(), hosts);
+                        runtimeOf(peer).updateHosts(peer.id(), hosts.stream().distinct().toList());
                     } catch (IOException | RuntimeException e) {
                         LOG.log(System.Logger.Level.WARNING, "cannot update /etc/hosts of " + peer.id() + ": " + e);
                     }
                 }
             }
         });
+    }
+
+    @Override
+    public void connect(String nameOrId, String network, List<String> aliases) throws IOException {
+        if (networks == null) {
+            throw new UnsupportedOperationException("this container service has no networks");
+        }
+        Managed m = find(nameOrId);
+        synchronized (m) {
+            if (!m.stored.isUp()) {
+                throw new IllegalStateException("container " + m.stored.container().shortName() + " is not running:"
+                        + " berth joins networks when a container starts");
+            }
+            Container.NetworkSettings settings = networks.connect(m.stored.container(), m.stored.state().pid(),
+                    network, aliases);
+            m.stored = m.stored.withNetworkSettings(settings);
+            files.save(m.stored);
+            publish("connect", m.stored, Map.of("network", network));
+            refreshHostsLater(m.stored.container());
+        }
+    }
+
+    @Override
+    public void disconnect(String nameOrId, String network) throws IOException {
+        if (networks == null) {
+            throw new UnsupportedOperationException("this container service has no networks");
+        }
+        Managed m = find(nameOrId);
+        synchronized (m) {
+            if (!m.stored.isUp()) {
+                throw new IllegalStateException("container " + m.stored.container().shortName() + " is not running");
+            }
+            Container before = m.stored.container();
+            m.stored = m.stored.withNetworkSettings(networks.disconnect(before, network));
+            files.save(m.stored);
+            publish("disconnect", m.stored, Map.of("network", network));
+            refreshHostsLater(before);
+        }
     }
 
     private void leaveNetworksQuietly(StoredContainer stored) {

@@ -124,8 +124,8 @@ public class EngineApiServer {
         new StatsEndpoints(containerService).addTo(routes);
         new VolumeEndpoints(volumeService).addTo(routes);
         new EventEndpoints(new Service<>(() -> events, "the event log (bundle io.berth.containers)")).addTo(routes);
-        new NetworkEndpoints(new Service<>(() -> networks, "the network service (bundle io.berth.containers)"))
-                .addTo(routes);
+        new NetworkEndpoints(new Service<>(() -> networks, "the network service (bundle io.berth.containers)"),
+                containerService).addTo(routes);
         new SystemEndpoints(version, String.valueOf(context.getProperty(KernelProperties.DATA_ROOT)),
                 containerService, imageStore, layerStore, volumeService).addTo(routes);
         handler = new EngineApiHandler(version, () -> shell, routes);

@@ -4,6 +4,7 @@ import static io.berth.api.Routes.NAME;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.spi.containers.ContainerService;
 import io.berth.spi.network.NetworkDriver;
 import io.berth.spi.network.NetworkResource;
 import io.berth.spi.network.NetworkService;
@@ -20,9 +21,11 @@ final class NetworkEndpoints {
     private static final List<String> FILTERS = List.of("name", "id", "driver", "label", "type", "dangling");
 
     private final Service<NetworkService> service;
+    private final Service<ContainerService> containers;
 
-    NetworkEndpoints(Service<NetworkService> service) {
+    NetworkEndpoints(Service<NetworkService> service, Service<ContainerService> containers) {
         this.service = service;
+        this.containers = containers;
     }
 
     void addTo(Routes routes) {
@@ -31,6 +34,8 @@ final class NetworkEndpoints {
                 .add("POST", "/networks/create", this::create)
                 .add("POST", "/networks/prune", this::prune)
                 .add("GET", one, x -> x.json(HttpStatus.OK_200, service.get().inspect(x.path("id"))))
+                .add("POST", one + "/connect", this::connect)
+                .add("POST", one + "/disconnect", this::disconnect)
                 .add("DELETE", one, x -> {
                     service.get().remove(x.path("id"));
                     x.status(HttpStatus.NO_CONTENT_204);
@@ -104,6 +109,34 @@ final class NetworkEndpoints {
         NetworkResource created = service.get().create(body.get("Name").asText(), driver, options, strings(body, "Labels"));
         ObjectNode answer = Exchange.JSON.createObjectNode().put("Id", created.id()).put("Warning", "");
         x.json(HttpStatus.CREATED_201, answer);
+    }
+
+    /** {@code {"Container": ..., "EndpointConfig": {"Aliases": [...]}}}: joins a running container. */
+    private void connect(Exchange x) throws IOException {
+        JsonNode body = x.bodyTree();
+        String container = body == null ? "" : body.path("Container").asText("");
+        if (container.isEmpty()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "Container is required");
+        }
+        List<String> aliases = new ArrayList<>();
+        body.path("EndpointConfig").path("Aliases").forEach(alias -> aliases.add(alias.asText()));
+        JsonNode ipam = body.path("EndpointConfig").path("IPAMConfig");
+        if (!ipam.path("IPv4Address").asText("").isEmpty() || !ipam.path("IPv6Address").asText("").isEmpty()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "--ip is not supported by berth: addresses come"
+                    + " from the network's IPAM");
+        }
+        containers.get().connect(container, x.path("id"), aliases);
+        x.status(HttpStatus.OK_200);
+    }
+
+    private void disconnect(Exchange x) throws IOException {
+        JsonNode body = x.bodyTree();
+        String container = body == null ? "" : body.path("Container").asText("");
+        if (container.isEmpty()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "Container is required");
+        }
+        containers.get().disconnect(container, x.path("id"));
+        x.status(HttpStatus.OK_200);
     }
 
     private void prune(Exchange x) throws IOException {

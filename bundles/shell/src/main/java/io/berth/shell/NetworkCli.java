@@ -2,6 +2,7 @@ package io.berth.shell;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.berth.spi.containers.ContainerService;
 import io.berth.spi.network.NetworkDriver;
 import io.berth.spi.network.NetworkResource;
 import io.berth.spi.network.NetworkService;
@@ -20,9 +21,24 @@ final class NetworkCli {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final NetworkService networks;
+    private final ContainerService containers;
 
-    NetworkCli(NetworkService networks) {
+    NetworkCli(NetworkService networks, ContainerService containers) {
         this.networks = networks;
+        this.containers = containers;
+    }
+
+    @Command(name = "network-connect", description = "Connect a running container to a network")
+    void connect(@Option(names = "--alias", description = "another name on the network") List<String> aliases,
+                 @Parameters(index = "0", paramLabel = "NETWORK") String network,
+                 @Parameters(index = "1", paramLabel = "CONTAINER") String container) throws IOException {
+        containers.connect(container, network, aliases == null ? List.of() : aliases);
+    }
+
+    @Command(name = "network-disconnect", description = "Disconnect a running container from a network")
+    void disconnect(@Parameters(index = "0", paramLabel = "NETWORK") String network,
+                    @Parameters(index = "1", paramLabel = "CONTAINER") String container) throws IOException {
+        containers.disconnect(container, network);
     }
 
     @Command(name = "network-create", description = "Create a network")

@@ -65,7 +65,10 @@ final class StdioRelay implements AutoCloseable {
             if (pump != null) {
                 pump.interrupt();
                 try {
-                    pump.join(2000); // the attachment is closed after this: the pump must be done with it
+                    // The attachment is closed after this and the console reads its keys again: the pump must be
+                    // done with both. It notices the interrupt within 100 ms; a loaded machine (CI with two
+                    // builds) took longer than 2 s once, and the next command's Ctrl-D went to the old pump.
+                    pump.join(10_000);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

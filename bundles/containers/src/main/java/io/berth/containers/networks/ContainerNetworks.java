@@ -92,28 +92,29 @@ public final class ContainerNetworks {
         return new Joined(netns.toString(), hosts, settings(registry.inspect(network), endpoint, netns));
     }
 
+    private static Container.EndpointSettings endpointSettings(NetworkResource network, Endpoint endpoint,
+                                                               List<String> aliases) {
+        return new Container.EndpointSettings(network.id(), endpoint.endpointId(), endpoint.gateway(),
+                endpoint.ipv4(), prefixLength(endpoint), endpoint.macAddress(),
+                aliases == null ? List.of() : List.copyOf(aliases));
+    }
+
+    private static int prefixLength(Endpoint endpoint) {
+        int slash = endpoint.ipv4Address().indexOf('/');
+        return slash > 0 ? Integer.parseInt(endpoint.ipv4Address().substring(slash + 1)) : 0;
+    }
+
     /** What {@code docker inspect} shows under NetworkSettings for an endpoint. */
     private static Container.NetworkSettings settings(NetworkResource network, Endpoint endpoint, Path netns) {
-        int prefix = 0;
-        int slash = endpoint.ipv4Address().indexOf('/');
-        if (slash > 0) {
-            prefix = Integer.parseInt(endpoint.ipv4Address().substring(slash + 1));
-        }
+        int prefix = prefixLength(endpoint);
         Map<String, List<HostConfig.PortBinding>> ports = new TreeMap<>();
         for (PortMapping port : endpoint.ports()) {
             ports.computeIfAbsent(port.containerPort() + "/" + port.protocol().label(), k -> new ArrayList<>())
                     .add(new HostConfig.PortBinding(port.hostIp(), Integer.toString(port.hostPort())));
         }
-        Container.EndpointSettings settings = new Container.EndpointSettings(network.id(), endpoint.endpointId(),
-                endpoint.gateway(), endpoint.ipv4(), prefix, endpoint.macAddress(), List.of());
+        Container.EndpointSettings settings = endpointSettings(network, endpoint, List.of());
         return new Container.NetworkSettings(netns.toString(), ports, endpoint.ipv4(), prefix, endpoint.gateway(),
                 endpoint.macAddress(), Map.of(network.name(), settings));
-    }
-
-    /** The user network a container is on ({@code --network NAME}), or null for the predefined modes. */
-    public static String userNetwork(HostConfig host) {
-        String mode = mode(host);
-        return isUserNetwork(mode) ? mode : null;
     }
 
     /**
@@ -131,16 +132,82 @@ public final class ContainerNetworks {
         return hosts;
     }
 
-    /** Leaves the container's networks and removes its namespace; what is already gone is skipped. */
+    /**
+     * Connects a running container to one more network, in the namespace it runs in.
+     *
+     * @return its network settings with the new network
+     */
+    public Container.NetworkSettings connect(Container c, long pid, String network, List<String> aliases)
+            throws IOException {
+        String mode = mode(c.hostConfig());
+        if (mode.equals("host") || mode.startsWith("container:")) {
+            throw new IllegalStateException("container " + c.shortName() + " shares another network namespace ("
+                    + mode + ") and cannot be connected to a network");
+        }
+        Container.NetworkSettings settings = c.networkSettings() == null ? Container.NetworkSettings.NONE
+                : c.networkSettings();
+        NetworkResource resource = registry.inspect(network);
+        if (settings.networks().containsKey(resource.name())) {
+            throw new IllegalStateException("endpoint with name " + c.shortName() + " already exists in network "
+                    + resource.name());
+        }
+        Path netns = settings.sandboxKey().isEmpty() ? Path.of("/proc/" + pid + "/ns/net")
+                : Path.of(settings.sandboxKey());
+        Endpoint endpoint = registry.connect(resource.name(), c.id(), c.shortName(), netns, aliases, List.of());
+        Map<String, Container.EndpointSettings> networks = new TreeMap<>(settings.networks());
+        networks.put(resource.name(), endpointSettings(resource, endpoint, aliases));
+        return new Container.NetworkSettings(settings.sandboxKey(), settings.ports(), settings.ipAddress(),
+                settings.ipPrefixLen(), settings.gateway(), settings.macAddress(), networks);
+    }
+
+    /** Takes a running container off one network; returns its network settings without it. */
+    public Container.NetworkSettings disconnect(Container c, String network) throws IOException {
+        Container.NetworkSettings settings = c.networkSettings() == null ? Container.NetworkSettings.NONE
+                : c.networkSettings();
+        NetworkResource resource = registry.inspect(network);
+        if (!settings.networks().containsKey(resource.name())) {
+            throw new IllegalStateException("container " + c.shortName() + " is not connected to network "
+                    + resource.name());
+        }
+        registry.disconnect(resource.name(), c.id());
+        Map<String, Container.EndpointSettings> networks = new TreeMap<>(settings.networks());
+        networks.remove(resource.name());
+        return new Container.NetworkSettings(settings.sandboxKey(), settings.ports(), settings.ipAddress(),
+                settings.ipPrefixLen(), settings.gateway(), settings.macAddress(), networks);
+    }
+
+    /** Leaves every network the container is on and removes its namespace; what is already gone is skipped. */
     public void leave(Container c) throws IOException {
+        java.util.Set<String> joined = new java.util.TreeSet<>();
         String mode = mode(c.hostConfig());
         if (!mode.equals("host") && !mode.equals("none") && !mode.startsWith("container:")) {
-            String network = mode.equals("bridge") || mode.equals("default") ? "bridge" : mode;
+            joined.add(mode.equals("bridge") || mode.equals("default") ? "bridge" : mode);
+        }
+        if (c.networkSettings() != null) {
+            joined.addAll(c.networkSettings().networks().keySet());
+        }
+        for (String network : joined) {
             if (exists(network)) {
                 registry.disconnect(network, c.id());
             }
         }
         deleteNamespace(c.id());
+    }
+
+    /**
+     * The user networks a container is on: its {@code --network} and those it was connected to; each with the
+     * address it has there.
+     */
+    public static Map<String, String> userNetworks(Container c) {
+        Map<String, String> networks = new TreeMap<>();
+        if (c.networkSettings() != null) {
+            c.networkSettings().networks().forEach((name, endpoint) -> {
+                if (!List.of("bridge", "host", "none").contains(name)) {
+                    networks.put(name, endpoint.ipAddress());
+                }
+            });
+        }
+        return networks;
     }
 
     private boolean exists(String network) throws IOException {

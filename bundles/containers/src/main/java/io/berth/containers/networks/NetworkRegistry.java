@@ -160,17 +160,18 @@ public final class NetworkRegistry implements NetworkService {
             throw new IllegalStateException("endpoint with name " + containerName + " already exists in network "
                     + stored.name());
         }
-        Endpoint endpoint = driver.join(stored.driverNetworkId(), containerId, netns, Map.of());
+        String endpointId = endpointId(containerId, stored);
+        Endpoint endpoint = driver.join(stored.driverNetworkId(), endpointId, netns, Map.of());
         try {
             for (PortMapping port : ports == null ? List.<PortMapping>of() : ports) {
-                endpoint = driver.publish(stored.driverNetworkId(), containerId, port);
+                endpoint = driver.publish(stored.driverNetworkId(), endpointId, port);
             }
             Map<String, Member> members = new TreeMap<>(stored.members());
             members.put(containerId, new Member(containerName, aliases == null ? List.of() : List.copyOf(aliases)));
             write(stored.withMembers(members));
         } catch (IOException | RuntimeException e) {
             try {
-                driver.leave(stored.driverNetworkId(), containerId);
+                driver.leave(stored.driverNetworkId(), endpointId);
             } catch (IOException | RuntimeException again) {
                 e.addSuppressed(again);
             }
@@ -183,8 +184,9 @@ public final class NetworkRegistry implements NetworkService {
     public synchronized void disconnect(String nameOrId, String containerId) throws IOException {
         Stored stored = find(nameOrId);
         NetworkDriver driver = runningDriver(stored);
-        if (driver.endpoints(stored.driverNetworkId()).stream().anyMatch(e -> e.endpointId().equals(containerId))) {
-            driver.leave(stored.driverNetworkId(), containerId);
+        String endpointId = endpointId(containerId, stored);
+        if (driver.endpoints(stored.driverNetworkId()).stream().anyMatch(e -> e.endpointId().equals(endpointId))) {
+            driver.leave(stored.driverNetworkId(), endpointId);
         }
         if (stored.members().containsKey(containerId)) {
             Map<String, Member> members = new TreeMap<>(stored.members());
@@ -197,8 +199,9 @@ public final class NetworkRegistry implements NetworkService {
     public synchronized Map<String, List<String>> namesByAddress(String nameOrId) throws IOException {
         Stored stored = find(nameOrId);
         Map<String, List<String>> names = new LinkedHashMap<>();
+        Map<String, String> containerOf = containersByEndpoint(stored);
         for (Endpoint endpoint : runningDriver(stored).endpoints(stored.driverNetworkId())) {
-            Member member = stored.members().get(endpoint.endpointId());
+            Member member = stored.members().get(containerOf.getOrDefault(endpoint.endpointId(), ""));
             if (member != null && !endpoint.ipv4().isEmpty()) {
                 List<String> all = new ArrayList<>();
                 all.add(member.name());
@@ -218,15 +221,32 @@ public final class NetworkRegistry implements NetworkService {
             ipam.add(new NetworkResource.IpamConfig(network.subnet(), network.gateway()));
         }
         Map<String, NetworkResource.Attached> containers = new TreeMap<>();
+        Map<String, String> containerOf = containersByEndpoint(stored);
         for (Endpoint endpoint : driver.endpoints(stored.driverNetworkId())) {
-            Member member = stored.members().get(endpoint.endpointId());
-            containers.put(endpoint.endpointId(), new NetworkResource.Attached(
+            String containerId = containerOf.getOrDefault(endpoint.endpointId(), endpoint.endpointId());
+            Member member = stored.members().get(containerId);
+            containers.put(containerId, new NetworkResource.Attached(
                     member == null ? "" : member.name(), endpoint.endpointId(), endpoint.macAddress(),
                     endpoint.ipv4Address(), ""));
         }
         return new NetworkResource(stored.name(), stored.id(), stored.created(), "local", stored.driver(), false,
                 new NetworkResource.Ipam("default", ipam), network != null && network.internal(), false, false,
                 containers, network == null ? Map.of() : network.options(), stored.labels());
+    }
+
+    /**
+     * A container's endpoint id on a network: unique per driver, since one container may be on several networks of
+     * the same driver (half the container's id, half the network's).
+     */
+    static String endpointId(String containerId, Stored network) {
+        return containerId.substring(0, Math.min(32, containerId.length()))
+                + network.id().substring(0, Math.min(32, network.id().length()));
+    }
+
+    private static Map<String, String> containersByEndpoint(Stored network) {
+        Map<String, String> byEndpoint = new TreeMap<>();
+        network.members().keySet().forEach(containerId -> byEndpoint.put(endpointId(containerId, network), containerId));
+        return byEndpoint;
     }
 
     private NetworkDriver runningDriver(Stored stored) {

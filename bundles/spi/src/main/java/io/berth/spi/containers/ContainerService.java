@@ -116,6 +116,17 @@ public interface ContainerService {
     /** Makes an image of it: its read-write layer on top of its image's layers. */
     Image commit(String nameOrId, CommitRequest request) throws IOException;
 
+    /**
+     * {@code docker network connect}: joins a running container to one more network (its next interface, e.g.
+     * {@code eth1}). A stopped container is refused: berth joins networks when a container starts.
+     *
+     * @since 1.1
+     */
+    void connect(String nameOrId, String network, List<String> aliases) throws IOException;
+
+    /** {@code docker network disconnect}: takes a running container off a network it was connected to. @since 1.1 */
+    void disconnect(String nameOrId, String network) throws IOException;
+
     /** Removes every stopped container; returns their ids. */
     List<String> prune() throws IOException;
 }

@@ -127,7 +127,7 @@ final class HostLinks {
      * Creates a veth pair with {@code hostEnd} on {@code bridge}, moves the
      * other end into the namespace at {@code netns} and sets it up there as
      * {@code interfaceName} with {@code mac}, {@code addressCidr} and, unless
-     * {@code gateway} is empty, a default route through it. On failure the
+     * {@code gateway} is empty and the namespace has none yet, a default route through it. On failure the
      * pair is deleted again (its namespace end with it).
      */
     static void createEndpoint(String hostEnd, String bridge, Path netns, String interfaceName, String mac,
@@ -142,7 +142,9 @@ final class HostLinks {
             NetCommands.inNamespace(netns, "ip", "addr", "add", addressCidr, "dev", interfaceName);
             NetCommands.inNamespace(netns, "ip", "link", "set", "dev", interfaceName, "up");
             NetCommands.inNamespace(netns, "ip", "link", "set", "dev", "lo", "up");
-            if (!gateway.isEmpty()) {
+            // The first network's gateway is the way out, as in Docker: a namespace joined to a second network
+            // (docker network connect) keeps its default route and reaches the new one through its subnet.
+            if (!gateway.isEmpty() && NetCommands.inNamespace(netns, "ip", "route", "show", "default").isBlank()) {
                 NetCommands.inNamespace(netns, "ip", "route", "add", "default", "via", gateway, "dev", interfaceName);
             }
         } catch (IOException | RuntimeException e) {
