@@ -406,8 +406,12 @@ class DockerCliIT {
 
             ok("network", "create", "--subnet", "10.234.1.0/24", "front");
             ok("run", "-d", "--name", "early", "--network", "front", "itest/busybox:1", "sleep", "300");
-            ok("run", "-d", "--name", "inner", "--network", "front", "-v", www + ":/www", "itest/busybox:1",
-                    "httpd", "-f", "-p", "80", "-h", "/www");
+            ok("run", "-d", "--name", "inner", "--network", "front", "--network-alias", "www-alias", "-v",
+                    www + ":/www", "itest/busybox:1", "httpd", "-f", "-p", "80", "-h", "/www");
+            assertEquals("served\n", ok("run", "--rm", "--network", "front", "itest/busybox:1",
+                    "wget", "-qO-", "http://www-alias/").stdout(), "by --network-alias");
+            Commands.Result aliasOnBridge = docker("run", "--rm", "--network-alias", "x", "itest/busybox:1", "true");
+            assertNotEquals(0, aliasOnBridge.exitCode(), "aliases are for user networks: " + aliasOnBridge);
             assertEquals("served\n", ok("run", "--rm", "--network", "front", "itest/busybox:1",
                     "wget", "-qO-", "http://inner/").stdout(), "by name on a user network");
             String inner = ok("run", "--rm", "--network", "front", "itest/busybox:1", "sh", "-c",

@@ -199,8 +199,9 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     }
 
     @Override
-    public Container create(String name, ContainerConfig config, HostConfig host) throws IOException {
-        return containers.create(name, config, host);
+    public Container create(String name, ContainerConfig config, HostConfig host,
+                            Map<String, List<String>> aliases) throws IOException {
+        return containers.create(name, config, host, aliases);
     }
 
     @Override

@@ -199,7 +199,8 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     // ---------------------------------------------------------------- create, list, inspect
 
     @Override
-    public Container create(String name, ContainerConfig config, HostConfig host) throws IOException {
+    public Container create(String name, ContainerConfig config, HostConfig host, Map<String, List<String>> aliases)
+            throws IOException {
         if (config == null || config.image() == null || config.image().isBlank()) {
             throw new IllegalArgumentException("No image specified: Config.Image is empty");
         }
@@ -243,7 +244,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             }
             Container container = new Container(id, Timestamps.format(Instant.now()), merged.path(), merged.args(),
                     States.created(), image.id(), "/" + containerName, 0, driver, files.logFile(id).toString(),
-                    plan.mountPoints(), effective, hostConfig);
+                    plan.mountPoints(), effective, hostConfig, ContainerNetworks.declared(hostConfig, aliases));
             StoredContainer stored = new StoredContainer(container, runtime, false, parent, plan.mounts(),
                     plan.volumes(), idMap);
             try {
@@ -985,7 +986,8 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         leaveNetworksQuietly(stored);
         unmountQuietly(id);
         m.stored = stored.withState(States.exited(stored.state(), exitCode, oomKilled, finishedAt, error))
-                .withNetworkSettings(Container.NetworkSettings.NONE);
+                .withNetworkSettings(stored.container().networkSettings() == null ? Container.NetworkSettings.NONE
+                        : stored.container().networkSettings().declared());
         saveQuietly(m);
         publish("die", m.stored, Map.of("exitCode", String.valueOf(exitCode)));
         refreshHostsLater(stored.container());

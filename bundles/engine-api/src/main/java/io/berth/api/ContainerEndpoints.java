@@ -131,7 +131,13 @@ final class ContainerEndpoints {
         } catch (IOException e) {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid JSON: " + Exchange.firstLine(e.getMessage()));
         }
-        Container created = service.get().create(x.query("name"), config, host);
+        java.util.Map<String, List<String>> aliases = new java.util.TreeMap<>();
+        body.path("NetworkingConfig").path("EndpointsConfig").fields().forEachRemaining(network -> {
+            List<String> names = new java.util.ArrayList<>();
+            network.getValue().path("Aliases").forEach(alias -> names.add(alias.asText()));
+            aliases.put(network.getKey(), names);
+        });
+        Container created = service.get().create(x.query("name"), config, host, aliases);
         ObjectNode answer = Exchange.JSON.createObjectNode().put("Id", created.id());
         answer.putArray("Warnings");
         x.json(HttpStatus.CREATED_201, answer);

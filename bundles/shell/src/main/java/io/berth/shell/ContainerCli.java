@@ -58,7 +58,8 @@ final class ContainerCli {
 
     @Command(name = "create", description = "Create a new container")
     void create(@Mixin RunOptions options) throws IOException {
-        Container created = containers.create(options.name, options.config(), options.hostConfig());
+        Container created = containers.create(options.name, options.config(), options.hostConfig(),
+                options.aliases());
         System.out.println(created.id());
     }
 
@@ -76,7 +77,7 @@ final class ContainerCli {
             options.autoRemove = false;
             host = options.hostConfig();
         }
-        Container created = containers.create(options.name, options.config(), host);
+        Container created = containers.create(options.name, options.config(), host, options.aliases());
         if (options.detach) {
             startOrRemove(created);
             System.out.println(created.id());
@@ -110,7 +111,8 @@ final class ContainerCli {
         if (options.interactive && options.tty) {
             caller.requireTerminal();
         }
-        Container created = containers.create(options.name, options.config(), options.hostConfig());
+        Container created = containers.create(options.name, options.config(), options.hostConfig(),
+                options.aliases());
         relayUntilExitOrDetach(caller, created.id(), options.interactive, options.tty,
                 () -> startOrRemove(created, () -> containers.startAttached(created.id(), options.detachKeys)));
     }

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -167,6 +168,18 @@ public class RunOptions {
     }
 
     /** The request's {@code HostConfig}. */
+    /** {@code --network-alias}, for the network {@code --network} names. */
+    Map<String, List<String>> aliases() {
+        if (networkAliases.isEmpty()) {
+            return Map.of();
+        }
+        if (network == null) {
+            throw new IllegalArgumentException("network-scoped alias is supported only for containers in user"
+                    + " defined networks");
+        }
+        return Map.of(network, List.copyOf(networkAliases));
+    }
+
     HostConfig hostConfig() throws IOException {
         ObjectNode host = JSON.createObjectNode();
         if (!volumes.isEmpty()) {

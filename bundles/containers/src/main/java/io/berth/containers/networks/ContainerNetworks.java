@@ -45,6 +45,28 @@ public final class ContainerNetworks {
         this.registry = registry;
     }
 
+    /**
+     * The network settings a new container starts with: its aliases on its user network (Docker refuses aliases
+     * anywhere else).
+     */
+    public static Container.NetworkSettings declared(HostConfig host, Map<String, List<String>> aliases) {
+        Map<String, Container.EndpointSettings> networks = new TreeMap<>();
+        for (Map.Entry<String, List<String>> entry : (aliases == null ? Map.<String, List<String>>of() : aliases)
+                .entrySet()) {
+            if (entry.getValue() == null || entry.getValue().isEmpty()) {
+                continue;
+            }
+            if (!isUserNetwork(mode(host)) || !entry.getKey().equals(mode(host))) {
+                throw new IllegalArgumentException("network-scoped alias is supported only for containers in user"
+                        + " defined networks");
+            }
+            networks.put(entry.getKey(), new Container.EndpointSettings("", "", "", "", 0, "",
+                    List.copyOf(entry.getValue())));
+        }
+        return networks.isEmpty() ? Container.NetworkSettings.NONE
+                : new Container.NetworkSettings("", Map.of(), "", 0, "", "", networks);
+    }
+
     /** Refuses, at create, a network mode that names no network (Docker: 404 "network X not found"). */
     public void validate(HostConfig host) throws IOException {
         String mode = mode(host);
@@ -79,9 +101,10 @@ public final class ContainerNetworks {
             return new Joined(null); // bridge networking is off (daemon.json "bridge": "none")
         }
         Path netns = namespace(c.id());
+        List<String> aliases = declaredAliases(c, network);
         Endpoint endpoint;
         try {
-            endpoint = registry.connect(network, c.id(), c.shortName(), netns, List.of(), ports(c));
+            endpoint = registry.connect(network, c.id(), c.shortName(), netns, aliases, ports(c));
         } catch (IOException | RuntimeException e) {
             deleteNamespace(c.id());
             throw e;
@@ -89,7 +112,7 @@ public final class ContainerNetworks {
         // names resolve on user networks only, as in Docker
         List<String> hosts = network.equals("bridge") ? List.of(endpoint.ipv4() + "\t" + c.config().hostname())
                 : hostsOnNetwork(network, endpoint.ipv4(), c.config().hostname());
-        return new Joined(netns.toString(), hosts, settings(registry.inspect(network), endpoint, netns));
+        return new Joined(netns.toString(), hosts, settings(registry.inspect(network), endpoint, netns, aliases));
     }
 
     private static Container.EndpointSettings endpointSettings(NetworkResource network, Endpoint endpoint,
@@ -105,14 +128,24 @@ public final class ContainerNetworks {
     }
 
     /** What {@code docker inspect} shows under NetworkSettings for an endpoint. */
-    private static Container.NetworkSettings settings(NetworkResource network, Endpoint endpoint, Path netns) {
+    /** The aliases a container was created with on a network. */
+    private static List<String> declaredAliases(Container c, String network) {
+        if (c.networkSettings() == null || !c.networkSettings().networks().containsKey(network)) {
+            return List.of();
+        }
+        List<String> aliases = c.networkSettings().networks().get(network).aliases();
+        return aliases == null ? List.of() : aliases;
+    }
+
+    private static Container.NetworkSettings settings(NetworkResource network, Endpoint endpoint, Path netns,
+                                                      List<String> aliases) {
         int prefix = prefixLength(endpoint);
         Map<String, List<HostConfig.PortBinding>> ports = new TreeMap<>();
         for (PortMapping port : endpoint.ports()) {
             ports.computeIfAbsent(port.containerPort() + "/" + port.protocol().label(), k -> new ArrayList<>())
                     .add(new HostConfig.PortBinding(port.hostIp(), Integer.toString(port.hostPort())));
         }
-        Container.EndpointSettings settings = endpointSettings(network, endpoint, List.of());
+        Container.EndpointSettings settings = endpointSettings(network, endpoint, aliases);
         return new Container.NetworkSettings(netns.toString(), ports, endpoint.ipv4(), prefix, endpoint.gateway(),
                 endpoint.macAddress(), Map.of(network.name(), settings));
     }

@@ -84,6 +84,22 @@ public record Container(
             return String.join(", ", published);
         }
 
+        /**
+         * What stays of these settings while the container does not run: each network with its aliases only (the
+         * addresses and ports go with the endpoints), as {@code docker inspect} shows a stopped container.
+         */
+        public NetworkSettings declared() {
+            java.util.Map<String, EndpointSettings> declared = new java.util.TreeMap<>();
+            if (networks != null) {
+                networks.forEach((name, endpoint) -> {
+                    if (endpoint.aliases() != null && !endpoint.aliases().isEmpty()) {
+                        declared.put(name, new EndpointSettings("", "", "", "", 0, "", endpoint.aliases()));
+                    }
+                });
+            }
+            return declared.isEmpty() ? NONE : new NetworkSettings("", java.util.Map.of(), "", 0, "", "", declared);
+        }
+
         /** Not on any network of berth's. */
         public static final NetworkSettings NONE = new NetworkSettings("", java.util.Map.of(), "", 0, "", "",
                 java.util.Map.of());

@@ -32,7 +32,20 @@ public interface ContainerService {
      * @param config the configuration; null fields take the image's values
      * @param host   the host configuration, or null for the defaults
      */
-    Container create(String name, ContainerConfig config, HostConfig host) throws IOException;
+    default Container create(String name, ContainerConfig config, HostConfig host) throws IOException {
+        return create(name, config, host, java.util.Map.of());
+    }
+
+    /**
+     * {@link #create(String, ContainerConfig, HostConfig)} with more names on its network
+     * ({@code --network-alias}, the API's {@code NetworkingConfig.EndpointsConfig.NET.Aliases}); only a user
+     * network has them, as in Docker.
+     *
+     * @param aliases aliases by network name
+     * @since 1.1
+     */
+    Container create(String name, ContainerConfig config, HostConfig host, java.util.Map<String, List<String>> aliases)
+            throws IOException;
 
     /** Every container ({@code all}) or the running ones, newest first. */
     List<Container> list(boolean all) throws IOException;
