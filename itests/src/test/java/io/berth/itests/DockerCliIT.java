@@ -462,6 +462,60 @@ class DockerCliIT {
         }
     }
 
+    /**
+     * After {@code kill -9} of the daemon and a restart, networked containers still answer: the published port,
+     * names on a user network, and one DNAT rule per port (no duplicates). Everything is removed afterwards.
+     */
+    @Test
+    void networkedContainersStayReachableThroughAKilledDaemon() throws Exception {
+        daemon.close();
+        Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
+        Path root = dir.resolve("net-daemon");
+        daemon = BerthDaemon.start(DistributionBundles.distribution(), root, "--config-file", config.toString());
+        try {
+            ok("import", dir.resolve("rootfs.tar").toString(), "itest/busybox:1");
+            Path www = Files.createDirectories(dir.resolve("www"));
+            Files.writeString(www.resolve("index.html"), "served\n");
+            int port;
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                port = socket.getLocalPort();
+            }
+            ok("network", "create", "--subnet", "10.234.3.0/24", "front");
+            ok("run", "-d", "--name", "web", "--network", "front", "-p", port + ":80", "-v", www + ":/www",
+                    "itest/busybox:1", "httpd", "-f", "-p", "80", "-h", "/www");
+            String url = "http://127.0.0.1:" + port + "/";
+            Await.until("the published port", () -> quietly(() -> Commands.run("curl", "-s", "-m", "2", url)
+                    .stdout()), "served\n"::equals, daemon::logText);
+
+            daemon.process.destroyForcibly().waitFor();
+            assertEquals("served\n", Commands.run("curl", "-s", "-m", "2", url).stdout(),
+                    "the port answers while no daemon runs");
+            daemon = BerthDaemon.start(DistributionBundles.distribution(), root, "--config-file", config.toString());
+
+            assertEquals("served\n", Commands.run("curl", "-s", "-m", "2", url).stdout());
+            assertEquals("served\n", ok("run", "--rm", "--network", "front", "itest/busybox:1", "wget", "-qO-",
+                    "http://web/").stdout(), "names on the network after the restart");
+            String rules = Commands.run("nft", "list", "table", "ip", "berth").stdout();
+            assertEquals(1, rules.lines().filter(l -> l.contains("dnat") && l.contains("dport " + port + " ")).count(),
+                    "one DNAT rule for the port, not two:\n" + rules);
+        } finally {
+            for (String id : docker("ps", "-aq").stdout().split("\\s+")) {
+                if (!id.isBlank()) {
+                    docker("rm", "-f", id);
+                }
+            }
+            docker("network", "rm", "front");
+            daemon.close();
+            for (String netns : Commands.run("ip", "netns", "list").stdout().split("\n")) {
+                if (netns.startsWith("berth-")) {
+                    Commands.run("ip", "netns", "delete", netns.split(" ")[0]);
+                }
+            }
+            Commands.run("ip", "link", "delete", "bcli0");
+            Commands.run("nft", "delete", "table", "ip", "berth");
+        }
+    }
+
     @Test
     void unknownThingsAndBadInputGetDockersAnswers() throws Exception {
         Commands.Result noContainer = docker("rm", "nosuch");
