@@ -272,7 +272,8 @@ class DaemonProcessIT {
             // The registry server runs once configured: a .cfg in deploy/ is ConfigAdmin configuration.
             Files.writeString(copy.resolve("deploy/io.berth.registry.cfg"), "address=127.0.0.1\nport=" + port + "\n");
             String catalog = "http://127.0.0.1:" + port + "/v2/_catalog";
-            Await.until("the registry to answer", () -> curl(catalog), body -> body.startsWith("{"), () -> curl(catalog));
+            Await.until("the registry to answer", () -> curl(catalog), body -> body.startsWith("{"),
+                    () -> curl(catalog) + "\nberthd log:\n" + own.logText()); // it once did not, in one CI run of four
 
             Path archive = dir.resolve("hello.tar");
             ImageArchives.dockerArchive(archive, "berth-test/hello:latest", Map.of("hello.txt", "hello\n"));
@@ -298,7 +299,8 @@ class DaemonProcessIT {
 
     private static String curl(String url) {
         try {
-            return Commands.run("curl", "-sS", "--max-time", "5", url).stdout();
+            Commands.Result result = Commands.run("curl", "-sS", "--max-time", "5", url);
+            return result.stdout().isEmpty() ? result.stderr() : result.stdout(); // curl's reason when nothing came
         } catch (Exception e) {
             return e.toString();
         }
