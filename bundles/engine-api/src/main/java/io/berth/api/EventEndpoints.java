@@ -86,23 +86,14 @@ final class EventEndpoints {
     private static Predicate<Event> matches(Map<String, List<String>> filters) {
         return event -> {
             Map<String, String> attributes = event.actor().attributes() == null ? Map.of() : event.actor().attributes();
-            return any(filters, "type", event.type()::equals)
-                    && any(filters, "event", event.action()::equals)
-                    && any(filters, "container", v -> event.type().equals("container")
+            return Filters.any(filters, "type", event.type()::equals)
+                    && Filters.any(filters, "event", event.action()::equals)
+                    && Filters.any(filters, "container", v -> event.type().equals("container")
                             && (event.actor().id().startsWith(v) || v.equals(attributes.get("name"))))
-                    && any(filters, "image", v -> v.equals(attributes.get("image")) || event.actor().id().startsWith(v))
-                    && any(filters, "volume", v -> event.type().equals("volume") && event.actor().id().equals(v))
-                    && any(filters, "label", v -> {
-                        int equals = v.indexOf('=');
-                        return equals < 0 ? attributes.containsKey(v)
-                                : v.substring(equals + 1).equals(attributes.get(v.substring(0, equals)));
-                    });
+                    && Filters.any(filters, "image", v -> v.equals(attributes.get("image")) || event.actor().id().startsWith(v))
+                    && Filters.any(filters, "volume", v -> event.type().equals("volume") && event.actor().id().equals(v))
+                    && Filters.any(filters, "label", v -> Filters.label(v, attributes));
         };
-    }
-
-    private static boolean any(Map<String, List<String>> filters, String kind, Predicate<String> test) {
-        List<String> values = filters.get(kind);
-        return values == null || values.stream().anyMatch(test);
     }
 
     /** Unix seconds with an optional fraction (what the CLI sends for --since/--until), as nanoseconds. */

@@ -151,6 +151,18 @@ final class Exchange {
         }
     }
 
+    /** A field of a JSON body that must be an object of strings (labels, options); empty when absent or null. */
+    static Map<String, String> stringMap(JsonNode body, String field) {
+        Map<String, String> map = new java.util.TreeMap<>();
+        JsonNode value = body == null ? null : body.get(field);
+        if (value != null && value.isObject()) {
+            value.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
+        } else if (value != null && !value.isNull()) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, field + " must be an object of strings");
+        }
+        return map;
+    }
+
     void json(int status, Object body) throws IOException {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.eclipse.jetty.http.HttpStatus;
 
 /** {@code /networks...}: {@code docker network create/ls/inspect/rm/prune}. */
@@ -53,27 +52,16 @@ final class NetworkEndpoints {
         List<NetworkResource> shown = new ArrayList<>();
         for (NetworkResource network : service.get().list()) {
             boolean predefined = List.of("bridge", "host", "none").contains(network.name());
-            if (matches(filters, "name", network.name()::contains)
-                    && matches(filters, "id", network.id()::startsWith)
-                    && matches(filters, "driver", network.driver()::equals)
-                    && matches(filters, "type", t -> t.equals(predefined ? "builtin" : "custom"))
-                    && matches(filters, "dangling", d -> Boolean.parseBoolean(d) == network.containers().isEmpty())
-                    && matches(filters, "label", l -> {
-                        Map<String, String> labels = network.labels();
-                        int equals = l.indexOf('=');
-                        return equals < 0 ? labels.containsKey(l)
-                                : l.substring(equals + 1).equals(labels.get(l.substring(0, equals)));
-                    })) {
+            if (Filters.any(filters, "name", network.name()::contains)
+                    && Filters.any(filters, "id", network.id()::startsWith)
+                    && Filters.any(filters, "driver", network.driver()::equals)
+                    && Filters.any(filters, "type", t -> t.equals(predefined ? "builtin" : "custom"))
+                    && Filters.any(filters, "dangling", d -> Boolean.parseBoolean(d) == network.containers().isEmpty())
+                    && Filters.any(filters, "label", l -> Filters.label(l, network.labels()))) {
                 shown.add(network);
             }
         }
         x.json(HttpStatus.OK_200, shown);
-    }
-
-    private static boolean matches(Map<String, List<String>> filters, String kind,
-                                   java.util.function.Predicate<String> test) {
-        List<String> values = filters.get(kind);
-        return values == null || values.stream().anyMatch(test);
     }
 
     /** {@code Name}, {@code Driver}, {@code Internal}, {@code IPAM.Config[0]} (subnet, gateway), options, labels. */
@@ -82,7 +70,7 @@ final class NetworkEndpoints {
         if (body == null || !body.path("Name").isTextual() || body.path("Name").asText().isEmpty()) {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "network name is required");
         }
-        Map<String, String> options = strings(body, "Options");
+        Map<String, String> options = Exchange.stringMap(body, "Options");
         JsonNode configs = body.path("IPAM").path("Config");
         if (configs.size() > 1) {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "berth networks have one subnet: give one IPAM config");
@@ -106,7 +94,8 @@ final class NetworkEndpoints {
             throw new ApiException(HttpStatus.BAD_REQUEST_400, "IPv6 networks are not supported by berth yet");
         }
         String driver = body.path("Driver").asText("");
-        NetworkResource created = service.get().create(body.get("Name").asText(), driver, options, strings(body, "Labels"));
+        NetworkResource created = service.get().create(body.get("Name").asText(), driver, options,
+                Exchange.stringMap(body, "Labels"));
         ObjectNode answer = Exchange.JSON.createObjectNode().put("Id", created.id()).put("Warning", "");
         x.json(HttpStatus.CREATED_201, answer);
     }
@@ -143,16 +132,5 @@ final class NetworkEndpoints {
         ObjectNode answer = Exchange.JSON.createObjectNode();
         answer.set("NetworksDeleted", Exchange.JSON.valueToTree(service.get().prune()));
         x.json(HttpStatus.OK_200, answer);
-    }
-
-    private static Map<String, String> strings(JsonNode body, String field) {
-        Map<String, String> map = new TreeMap<>();
-        JsonNode value = body.get(field);
-        if (value != null && value.isObject()) {
-            value.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
-        } else if (value != null && !value.isNull()) {
-            throw new ApiException(HttpStatus.BAD_REQUEST_400, field + " must be an object of strings");
-        }
-        return map;
     }
 }

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.eclipse.jetty.http.HttpStatus;
 
 /** {@code /volumes...}: {@code docker volume create/ls/inspect/rm/prune}. */
@@ -48,10 +47,7 @@ final class VolumeEndpoints {
             Map<String, String> labels = volume.labels() == null ? Map.of() : volume.labels();
             boolean name = filters.getOrDefault("name", List.of()).stream().allMatch(n -> volume.name().contains(n));
             boolean driver = filters.getOrDefault("driver", List.of()).stream().allMatch(volume.driver()::equals);
-            boolean label = filters.getOrDefault("label", List.of()).stream().allMatch(l -> {
-                int equals = l.indexOf('=');
-                return equals < 0 ? labels.containsKey(l) : l.substring(equals + 1).equals(labels.get(l.substring(0, equals)));
-            });
+            boolean label = filters.getOrDefault("label", List.of()).stream().allMatch(l -> Filters.label(l, labels));
             if (name && driver && label) {
                 shown.add(volume);
             }
@@ -69,7 +65,8 @@ final class VolumeEndpoints {
         if (driver != null && !driver.equals("local")) {
             throw new ApiException(HttpStatus.NOT_FOUND_404, "plugin \"" + driver + "\" not found");
         }
-        Volume volume = service.get().create(name, map(body, "Labels"), map(body, "DriverOpts"));
+        Volume volume = service.get().create(name, Exchange.stringMap(body, "Labels"),
+                Exchange.stringMap(body, "DriverOpts"));
         x.json(HttpStatus.CREATED_201, volume);
     }
 
@@ -85,16 +82,5 @@ final class VolumeEndpoints {
     private static String text(JsonNode body, String field) {
         JsonNode value = body.get(field);
         return value == null || value.isNull() || value.asText().isEmpty() ? null : value.asText();
-    }
-
-    private static Map<String, String> map(JsonNode body, String field) {
-        Map<String, String> map = new TreeMap<>();
-        JsonNode value = body == null ? null : body.get(field);
-        if (value != null && value.isObject()) {
-            value.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
-        } else if (value != null && !value.isNull()) {
-            throw new ApiException(HttpStatus.BAD_REQUEST_400, field + " must be an object of strings");
-        }
-        return map;
     }
 }
