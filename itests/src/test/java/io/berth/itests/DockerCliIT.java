@@ -86,6 +86,47 @@ class DockerCliIT {
         }
     }
 
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** (Re)starts the test's daemon on its own data-root with the bridge driver on: default bridge {@code bcli0}. */
+    private void startBridgeDaemon() throws Exception {
+        daemon.close();
+        Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
+        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("net-daemon"),
+                "--config-file", config.toString());
+    }
+
+    /**
+     * Removes what a bridge daemon's test made on the host: its containers and the named networks (while the
+     * daemon runs), then the daemon, the containers' namespaces, {@code bcli0} and the driver's table.
+     */
+    private void removeBridgeState(String... networks) throws Exception {
+        if (daemon.process.isAlive()) {
+            for (String id : docker("ps", "-aq").stdout().split("\\s+")) {
+                if (!id.isBlank()) {
+                    docker("rm", "-f", id);
+                }
+            }
+            if (networks.length > 0) {
+                List<String> rm = new ArrayList<>(List.of("network", "rm"));
+                rm.addAll(List.of(networks));
+                docker(rm.toArray(String[]::new));
+            }
+        }
+        daemon.close();
+        for (String netns : Commands.run("ip", "netns", "list").stdout().split("\n")) {
+            if (netns.startsWith("berth-")) {
+                Commands.run("ip", "netns", "delete", netns.split(" ")[0]);
+            }
+        }
+        Commands.run("ip", "link", "delete", "bcli0");
+        Commands.run("nft", "delete", "table", "ip", "berth");
+    }
+
     private static void check(String... command) throws Exception {
         Commands.Result result = Commands.run(command);
         assertEquals(0, result.exitCode(), result::toString);
@@ -142,10 +183,7 @@ class DockerCliIT {
 
     @Test
     void imagesTravelThroughARegistryArchivesAndCommits() throws Exception {
-        int port;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = freePort();
         Commands.Result registry = daemon.shell("berth:registry-start --port " + port + " --root "
                 + dir.resolve("registry"));
         assertEquals(0, registry.exitCode(), registry::toString);
@@ -239,10 +277,7 @@ class DockerCliIT {
                 "-days", "2", "-subj", "/CN=berth-itest-ca");
         certificate(pki, "server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
         certificate(pki, "client", "extendedKeyUsage=clientAuth\n");
-        int port;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = freePort();
         daemon.close();
         daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("tls-daemon"),
                 "-H", "tcp://127.0.0.1:" + port, "--tlsverify", "--tlscacert", ca,
@@ -297,10 +332,7 @@ class DockerCliIT {
      */
     @Test
     void networksAreCreatedListedInspectedAndRemoved() throws Exception {
-        daemon.close();
-        Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
-        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("net-daemon"),
-                "--config-file", config.toString());
+        startBridgeDaemon();
         try {
             assertEquals("bridge\nhost\nnone\n", ok("network", "ls", "--format", "{{.Name}}").stdout());
             String id = ok("network", "create", "--subnet", "10.232.1.0/24", "--gateway", "10.232.1.1", "--label",
@@ -324,9 +356,7 @@ class DockerCliIT {
             assertEquals("bridge\nhost\nnone\n", ok("network", "ls", "--format", "{{.Name}}").stdout());
             assertFalse(Commands.run("ip", "-o", "addr").stdout().contains("10.232.1."), "front's bridge is gone");
         } finally {
-            daemon.close();
-            Commands.run("ip", "link", "delete", "bcli0");
-            Commands.run("nft", "delete", "table", "ip", "berth");
+            removeBridgeState();
         }
     }
 
@@ -377,19 +407,13 @@ class DockerCliIT {
      */
     @Test
     void containersReachEachOtherOnTheirNetworksAndPublishedPortsAnswer() throws Exception {
-        daemon.close();
-        Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
-        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("net-daemon"),
-                "--config-file", config.toString());
+        startBridgeDaemon();
         try {
             Path tar = dir.resolve("rootfs.tar");
             ok("import", tar.toString(), "itest/busybox:1");
             Path www = Files.createDirectories(dir.resolve("www"));
             Files.writeString(www.resolve("index.html"), "served\n");
-            int port;
-            try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-                port = socket.getLocalPort();
-            }
+            int port = freePort();
             ok("run", "-d", "--name", "web", "-p", port + ":80", "-v", www + ":/www", "itest/busybox:1",
                     "httpd", "-f", "-p", "80", "-h", "/www");
             Await.until("the published port", () -> quietly(() -> Commands.run("curl", "-s", "-m", "2",
@@ -445,20 +469,7 @@ class DockerCliIT {
             ok("network", "rm", "front");
             assertFalse(Commands.run("ip", "netns", "list").stdout().contains("berth-"), "no namespace left");
         } finally {
-            for (String id : docker("ps", "-aq").stdout().split("\\s+")) { // before the daemon goes
-                if (!id.isBlank()) {
-                    docker("rm", "-f", id);
-                }
-            }
-            docker("network", "rm", "front", "back");
-            daemon.close();
-            for (String netns : Commands.run("ip", "netns", "list").stdout().split("\n")) {
-                if (netns.startsWith("berth-")) {
-                    Commands.run("ip", "netns", "delete", netns.split(" ")[0]);
-                }
-            }
-            Commands.run("ip", "link", "delete", "bcli0");
-            Commands.run("nft", "delete", "table", "ip", "berth");
+            removeBridgeState("front", "back");
         }
     }
 
@@ -468,18 +479,12 @@ class DockerCliIT {
      */
     @Test
     void networkedContainersStayReachableThroughAKilledDaemon() throws Exception {
-        daemon.close();
-        Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
-        Path root = dir.resolve("net-daemon");
-        daemon = BerthDaemon.start(DistributionBundles.distribution(), root, "--config-file", config.toString());
+        startBridgeDaemon();
         try {
             ok("import", dir.resolve("rootfs.tar").toString(), "itest/busybox:1");
             Path www = Files.createDirectories(dir.resolve("www"));
             Files.writeString(www.resolve("index.html"), "served\n");
-            int port;
-            try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-                port = socket.getLocalPort();
-            }
+            int port = freePort();
             ok("network", "create", "--subnet", "10.234.3.0/24", "front");
             ok("run", "-d", "--name", "web", "--network", "front", "-p", port + ":80", "-v", www + ":/www",
                     "itest/busybox:1", "httpd", "-f", "-p", "80", "-h", "/www");
@@ -490,7 +495,7 @@ class DockerCliIT {
             daemon.process.destroyForcibly().waitFor();
             assertEquals("served\n", Commands.run("curl", "-s", "-m", "2", url).stdout(),
                     "the port answers while no daemon runs");
-            daemon = BerthDaemon.start(DistributionBundles.distribution(), root, "--config-file", config.toString());
+            startBridgeDaemon(); // the same data-root and configuration
 
             assertEquals("served\n", Commands.run("curl", "-s", "-m", "2", url).stdout());
             assertEquals("served\n", ok("run", "--rm", "--network", "front", "itest/busybox:1", "wget", "-qO-",
@@ -499,20 +504,7 @@ class DockerCliIT {
             assertEquals(1, rules.lines().filter(l -> l.contains("dnat") && l.contains("dport " + port + " ")).count(),
                     "one DNAT rule for the port, not two:\n" + rules);
         } finally {
-            for (String id : docker("ps", "-aq").stdout().split("\\s+")) {
-                if (!id.isBlank()) {
-                    docker("rm", "-f", id);
-                }
-            }
-            docker("network", "rm", "front");
-            daemon.close();
-            for (String netns : Commands.run("ip", "netns", "list").stdout().split("\n")) {
-                if (netns.startsWith("berth-")) {
-                    Commands.run("ip", "netns", "delete", netns.split(" ")[0]);
-                }
-            }
-            Commands.run("ip", "link", "delete", "bcli0");
-            Commands.run("nft", "delete", "table", "ip", "berth");
+            removeBridgeState("front");
         }
     }
 
