@@ -139,7 +139,8 @@ public final class OverlayStorageDriver implements DiffDriver {
     @Override
     public Set<StorageCapability> capabilities() {
         return Host.isRoot() ? EnumSet.of(StorageCapability.PRIVILEGED_XATTRS, StorageCapability.DEVICE_NODES,
-                StorageCapability.COPY_ON_WRITE) : EnumSet.noneOf(StorageCapability.class);
+                StorageCapability.COPY_ON_WRITE, StorageCapability.INDEPENDENT_DIFFS)
+                : EnumSet.of(StorageCapability.INDEPENDENT_DIFFS);
     }
 
     /** The driver's root directory ({@code <data-root>/overlay2}). */

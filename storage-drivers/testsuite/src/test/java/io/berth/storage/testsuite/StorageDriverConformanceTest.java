@@ -309,6 +309,37 @@ public abstract class StorageDriverConformanceTest {
         assertEquals("old", read(driver, "base", "opaque/old"), "the parent keeps its files");
     }
 
+    @Test
+    void aChildsDiffAppliedBeforeItsParentsGivesTheSameView() throws Exception {
+        requireCapability(StorageCapability.INDEPENDENT_DIFFS);
+        DiffDriver diffs = (DiffDriver) driver; // the capability promises it of the driver's own applyDiff
+        driver.create("bottom", null);
+        driver.create("middle", "bottom");
+        driver.create("top", "middle");
+        // Top first, then bottom, then middle: as a pull whose small top layer arrives first.
+        diffs.applyDiff("top", "middle", new ByteArrayInputStream(Tars.of(
+                Tars.file("etc/.wh.old", ""),
+                Tars.file("etc/top", "top"),
+                Tars.hardlink("etc/top-again", "etc/top"))));
+        diffs.applyDiff("bottom", null, new ByteArrayInputStream(Tars.of(
+                Tars.dir("etc/"), Tars.file("etc/old", "old"), Tars.file("etc/kept", "bottom"))));
+        diffs.applyDiff("middle", "bottom", new ByteArrayInputStream(Tars.of(
+                Tars.file("etc/kept", "middle"), Tars.file("etc/middle", "middle"))));
+        Path view = driver.get("top");
+        try {
+            assertFalse(Files.exists(view.resolve("etc/old"), LinkOption.NOFOLLOW_LINKS));
+            assertEquals("middle", Files.readString(view.resolve("etc/kept")));
+            assertEquals("middle", Files.readString(view.resolve("etc/middle")));
+            assertEquals("top", Files.readString(view.resolve("etc/top-again")));
+        } finally {
+            driver.put("top");
+        }
+        assertEquals("old", read(driver, "middle", "etc/old"), "the layers below keep their files");
+        assertEquals(List.of(new Change("/etc", Change.Kind.MODIFIED), new Change("/etc/old", Change.Kind.DELETED),
+                        new Change("/etc/top", Change.Kind.ADDED), new Change("/etc/top-again", Change.Kind.ADDED)),
+                diffs.changes("top", "middle"));
+    }
+
     // --- hostile layer tars ---------------------------------------------------------------------
 
     @Test
