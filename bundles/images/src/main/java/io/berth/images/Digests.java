@@ -43,6 +43,12 @@ final class Digests {
     }
 
     /** The 12 characters Docker shows for an id, after any {@code sha256:} (Docker's stringid.TruncateID). */
+    /** A layer's chain id: its diff id for a base layer, else sha256 of "PARENT-CHAIN-ID DIFF-ID" (OCI image spec). */
+    static String chainId(String parentChainId, String diffId) {
+        return parentChainId == null ? diffId
+                : sha256((parentChainId + " " + diffId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     static String shortId(String id) {
         String bare = id.substring(id.indexOf(':') + 1);
         return bare.length() > 12 ? bare.substring(0, 12) : bare;

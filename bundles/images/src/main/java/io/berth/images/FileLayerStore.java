@@ -6,6 +6,7 @@ import io.berth.spi.images.Layer;
 import io.berth.spi.images.LayerStore;
 import io.berth.spi.storage.Change;
 import io.berth.spi.storage.DiffDriver;
+import io.berth.spi.storage.StorageCapability;
 import io.berth.spi.storage.StorageDriver;
 import io.berth.storage.archive.IdShift;
 import io.berth.storage.archive.NaiveDiffDriver;
@@ -51,6 +52,8 @@ public final class FileLayerStore implements LayerStore {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Prefix of the note {@link #register} keeps while a layer is unpacked but not yet recorded. */
     private static final String UNFINISHED = ".unfinished-";
+    /** Prefix of the note an {@link OutOfOrderChain} keeps while it holds a reference on its base layer. */
+    private static final String PINNED = ".pinned-";
 
     /** What layer.json holds. */
     record StoredLayer(String chainId, String diffId, String parent, String driver, String cacheId, long size,
@@ -89,6 +92,8 @@ public final class FileLayerStore implements LayerStore {
     private final StorageDrivers drivers;
     private final Supplier<Optional<String>> configuredDriver;
     private volatile String runtimeDriver;
+    /** Names of the notes of {@link OutOfOrderChain}s under way, which {@link #removeUnfinished} leaves alone. */
+    private final Set<String> live = new TreeSet<>();
 
     /**
      * @param root             the store's directory
@@ -115,27 +120,17 @@ public final class FileLayerStore implements LayerStore {
         String parentCacheId = parent == null ? null : parent.cacheId();
         // Until layer.json names it, the driver's copy is only noted here: a crash leaves the note, and
         // removeUnfinished() removes the copy once its driver is back.
-        Path unfinished = root.resolve(UNFINISHED + cacheId);
-        DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
+        Path unfinished = noteUnfinished(driverName, cacheId);
         driver.create(cacheId, parentCacheId);
-        String diffId;
-        long size;
-        BackgroundDigest digesting = new BackgroundDigest(tar, sha256());
+        Unpacked unpacked;
         try {
-            size = driver.applyDiff(cacheId, parentCacheId, digesting);
-            digesting.transferTo(OutputStream.nullOutputStream()); // the tar's end padding counts too
-            diffId = "sha256:" + HexFormat.of().formatHex(digesting.digest());
+            unpacked = unpack(driver, cacheId, parentCacheId, tar);
         } catch (IOException | RuntimeException e) {
-            try {
-                digesting.digest(); // ends its thread
-            } catch (IOException again) {
-                e.addSuppressed(again);
-            }
             removeQuietly(driver, cacheId);
             Files.deleteIfExists(unfinished);
             throw e;
         }
-        String chainId = parent == null ? diffId : "sha256:" + sha256Hex(parent.chainId() + " " + diffId);
+        String chainId = Digests.chainId(parentChainId, unpacked.diffId());
         StoredLayer existing = read(chainId);
         if (existing != null) {
             driver.remove(cacheId);
@@ -144,23 +139,213 @@ public final class FileLayerStore implements LayerStore {
             write(again);
             return again.toLayer();
         }
-        if (parent != null) {
+        return record(new StoredLayer(chainId, unpacked.diffId(), parentChainId, driverName, cacheId,
+                unpacked.size(), 1), unfinished);
+    }
+
+    /** Writes a new layer's layer.json, takes its reference on its parent, and drops its unfinished note. */
+    private Layer record(StoredLayer created, Path unfinished) throws IOException {
+        if (created.parent() != null) {
+            StoredLayer parent = require(created.parent());
             write(parent.withReferences(parent.references() + 1));
         }
-        StoredLayer created = new StoredLayer(chainId, diffId, parentChainId, driverName, cacheId, size, 1);
         write(created);
         Files.deleteIfExists(unfinished);
         return created.toLayer();
     }
 
+    private Path noteUnfinished(String driverName, String cacheId) throws IOException {
+        Path unfinished = root.resolve(UNFINISHED + cacheId);
+        DiskFiles.writeAtomically(unfinished, driverName.getBytes(StandardCharsets.UTF_8));
+        return unfinished;
+    }
+
+    private record Unpacked(String diffId, long size) {
+    }
+
+    /** Applies a layer tar to a created layer, hashing the tar (its diff id) on another thread meanwhile. */
+    private static Unpacked unpack(DiffDriver driver, String cacheId, String parentCacheId, InputStream tar)
+            throws IOException {
+        BackgroundDigest digesting = new BackgroundDigest(tar, sha256());
+        try {
+            long size = driver.applyDiff(cacheId, parentCacheId, digesting);
+            digesting.transferTo(OutputStream.nullOutputStream()); // the tar's end padding counts too
+            return new Unpacked("sha256:" + HexFormat.of().formatHex(digesting.digest()), size);
+        } catch (IOException | RuntimeException e) {
+            try {
+                digesting.digest(); // ends its thread
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public synchronized LayerChain beginChain(String parentChainId, List<String> diffIds) throws IOException {
+        StoredLayer base = parentChainId == null ? null : require(parentChainId);
+        String driverName = base == null ? currentDriver() : base.driver();
+        StorageDriver raw = drivers.byName(driverName);
+        if (!(raw instanceof DiffDriver native_) || !raw.capabilities().contains(StorageCapability.INDEPENDENT_DIFFS)
+                || diffIds.isEmpty()) {
+            return null;
+        }
+        return new OutOfOrderChain(native_, driverName, base, diffIds);
+    }
+
     /**
-     * Removes what a {@link #register} interrupted by a crash left in a storage driver: a copy no layer.json
-     * names. A copy whose driver is not running stays noted until it is.
+     * {@link LayerChain} on a driver with independent diffs. Every layer is created, parent first, and noted as
+     * unfinished at once; the base layer gets a reference, noted in a pin file, so that it cannot go while the
+     * chain's layers are built on it in the driver. The store's lock is held to create and commit, not to unpack.
+     */
+    private final class OutOfOrderChain implements LayerChain {
+        private final DiffDriver driver;
+        private final String driverName;
+        private final StoredLayer base;
+        private final List<String> diffIds;
+        private final List<String> chainIds = new ArrayList<>();
+        private final List<String> cacheIds = new ArrayList<>();
+        private final Path pin;
+        // Guarded by FileLayerStore.this.
+        private final Unpacked[] unpacked;
+        private final boolean[] committed;
+        private boolean closed;
+
+        OutOfOrderChain(DiffDriver driver, String driverName, StoredLayer base, List<String> diffIds)
+                throws IOException {
+            this.driver = driver;
+            this.driverName = driverName;
+            this.base = base;
+            this.diffIds = List.copyOf(diffIds);
+            this.unpacked = new Unpacked[diffIds.size()];
+            this.committed = new boolean[diffIds.size()];
+            String parent = base == null ? null : base.chainId();
+            for (String diffId : this.diffIds) {
+                parent = Digests.chainId(parent, diffId);
+                chainIds.add(parent);
+            }
+            pin = base == null ? null : root.resolve(PINNED + newCacheId());
+            try {
+                if (pin != null) {
+                    // The reference first: a crash before the note leaks a reference, never drops one not taken.
+                    write(base.withReferences(base.references() + 1));
+                    live.add(pin.getFileName().toString());
+                    DiskFiles.writeAtomically(pin, base.chainId().getBytes(StandardCharsets.UTF_8));
+                }
+                String parentCacheId = base == null ? null : base.cacheId();
+                for (int i = 0; i < diffIds.size(); i++) {
+                    String cacheId = newCacheId();
+                    live.add(UNFINISHED + cacheId);
+                    noteUnfinished(driverName, cacheId);
+                    cacheIds.add(cacheId);
+                    driver.create(cacheId, parentCacheId);
+                    parentCacheId = cacheId;
+                }
+            } catch (IOException | RuntimeException e) {
+                try {
+                    close();
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void unpack(int index, InputStream tar) throws IOException {
+            synchronized (FileLayerStore.this) {
+                if (closed || unpacked[index] != null) {
+                    throw new IllegalStateException("layer " + (index + 1) + " of the chain is "
+                            + (closed ? "closed" : "unpacked already"));
+                }
+            }
+            String parentCacheId = index == 0 ? (base == null ? null : base.cacheId()) : cacheIds.get(index - 1);
+            Unpacked done = FileLayerStore.unpack(driver, cacheIds.get(index), parentCacheId, tar);
+            if (!done.diffId().equals(diffIds.get(index))) {
+                throw new IOException("layer " + (index + 1) + " gives diff id " + done.diffId() + ", not "
+                        + diffIds.get(index));
+            }
+            synchronized (FileLayerStore.this) {
+                unpacked[index] = done;
+            }
+        }
+
+        @Override
+        public Layer commit(int index) throws IOException {
+            synchronized (FileLayerStore.this) {
+                if (closed || unpacked[index] == null || committed[index] || read(chainIds.get(index)) != null) {
+                    return null;
+                }
+                String parent = index == 0 ? (base == null ? null : base.chainId()) : chainIds.get(index - 1);
+                String parentCacheId = index == 0 ? (base == null ? null : base.cacheId()) : cacheIds.get(index - 1);
+                StoredLayer below = parent == null ? null : read(parent);
+                if (parent != null && (below == null || !below.cacheId().equals(parentCacheId))) {
+                    return null; // the layer below is another copy: this one is built on the wrong directory
+                }
+                committed[index] = true;
+                return record(new StoredLayer(chainIds.get(index), diffIds.get(index), parent, driverName,
+                        cacheIds.get(index), unpacked[index].size(), 1), root.resolve(UNFINISHED + cacheIds.get(index)));
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            synchronized (FileLayerStore.this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                IOException failure = new IOException("cannot close the chain of layers " + chainIds);
+                removeUncommitted(failure);
+                if (pin != null && Files.exists(pin)) {
+                    try {
+                        release(base.chainId());
+                        Files.delete(pin);
+                    } catch (IOException | RuntimeException e) {
+                        failure.addSuppressed(e);
+                    }
+                }
+                // What could not be removed is left to removeUnfinished at the next start.
+                cacheIds.forEach(cacheId -> live.remove(UNFINISHED + cacheId));
+                if (pin != null) {
+                    live.remove(pin.getFileName().toString());
+                }
+                if (failure.getSuppressed().length > 0) {
+                    throw failure;
+                }
+            }
+        }
+
+        /** Removes the created layers no layer.json names, top first (a driver refuses to remove a parent). */
+        private void removeUncommitted(Exception failure) {
+            for (int i = cacheIds.size() - 1; i >= 0; i--) {
+                if (committed[i]) {
+                    continue;
+                }
+                try {
+                    if (driver.exists(cacheIds.get(i))) {
+                        driver.remove(cacheIds.get(i));
+                    }
+                    Files.deleteIfExists(root.resolve(UNFINISHED + cacheIds.get(i)));
+                } catch (IOException | RuntimeException e) {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Removes what a {@link #register} or a {@link LayerChain} interrupted by a crash left in a storage driver: a
+     * copy no layer.json names (a copy whose driver is not running stays noted until it is), and a chain's
+     * reference on its base layer. Notes of chains under way in this process are left alone.
      */
     synchronized void removeUnfinished() throws IOException {
         List<Path> notes;
         try (Stream<Path> files = Files.list(root)) {
-            notes = files.filter(p -> p.getFileName().toString().startsWith(UNFINISHED)).toList();
+            notes = files.filter(p -> !live.contains(p.getFileName().toString()))
+                    .filter(p -> p.getFileName().toString().startsWith(UNFINISHED)
+                            || p.getFileName().toString().startsWith(PINNED))
+                    .sorted().toList();
         }
         if (notes.isEmpty()) {
             return;
@@ -169,21 +354,56 @@ public final class FileLayerStore implements LayerStore {
         Set<String> recorded = new TreeSet<>();
         stored().forEach(layer -> recorded.add(layer.cacheId()));
         remappedLayers().forEach(layer -> recorded.add(layer.cacheId()));
+        List<Path> left = new ArrayList<>();
         for (Path note : notes) {
-            String cacheId = note.getFileName().toString().substring(UNFINISHED.length());
-            if (recorded.contains(cacheId)) {
+            String name = note.getFileName().toString();
+            if (name.startsWith(UNFINISHED) && recorded.contains(name.substring(UNFINISHED.length()))) {
                 Files.delete(note);
-                continue;
+            } else if (name.startsWith(UNFINISHED)) {
+                left.add(note);
             }
-            StorageDriver driver = drivers.byName(Files.readString(note, StandardCharsets.UTF_8).trim());
-            if (driver == null) {
-                continue;
+        }
+        // A chain's layers are parents of one another, and a driver refuses to remove a parent before its
+        // child: go round until a round removes nothing.
+        IOException refused = null;
+        for (boolean removedSome = true; removedSome && !left.isEmpty(); ) {
+            removedSome = false;
+            for (var it = left.iterator(); it.hasNext(); ) {
+                Path note = it.next();
+                String cacheId = note.getFileName().toString().substring(UNFINISHED.length());
+                StorageDriver driver = drivers.byName(Files.readString(note, StandardCharsets.UTF_8).trim());
+                if (driver == null) {
+                    it.remove();
+                    continue;
+                }
+                try {
+                    if (driver.exists(cacheId)) {
+                        driver.remove(cacheId);
+                    }
+                } catch (IOException e) {
+                    refused = e;
+                    continue;
+                }
+                Files.delete(note);
+                it.remove();
+                removedSome = true;
+                LOG.log(System.Logger.Level.INFO, "removed unfinished layer " + cacheId + " from an interrupted unpack");
             }
-            if (driver.exists(cacheId)) {
-                driver.remove(cacheId);
+        }
+        if (!left.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "cannot remove " + left.size() + " unfinished layers: "
+                    + refused.getMessage());
+            return; // the pins keep their base layers under what is left
+        }
+        for (Path note : notes) {
+            if (note.getFileName().toString().startsWith(PINNED)) {
+                String chainId = Files.readString(note, StandardCharsets.UTF_8).trim();
+                if (read(chainId) != null) {
+                    release(chainId);
+                }
+                Files.delete(note);
+                LOG.log(System.Logger.Level.INFO, "dropped the reference an interrupted pull held on " + chainId);
             }
-            Files.delete(note);
-            LOG.log(System.Logger.Level.INFO, "removed unfinished layer " + cacheId + " from an interrupted unpack");
         }
     }
 

@@ -291,7 +291,7 @@ class FileLayerStoreTest {
         store.removeReadWrite(container);
     }
 
-    private static byte[] tar(Map<String, String> files) throws IOException {
+    static byte[] tar(Map<String, String> files) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
             for (Map.Entry<String, String> file : new TreeMap<>(files).entrySet()) {
@@ -307,7 +307,7 @@ class FileLayerStoreTest {
         return bytes.toByteArray();
     }
 
-    private static String sha256(byte[] bytes) throws Exception {
+    static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 

@@ -25,6 +25,52 @@ public interface LayerStore {
      */
     Layer register(InputStream tar, String parentChainId) throws IOException;
 
+    /**
+     * Starts storing a chain of new layers on {@code parentChainId} (null: from the base) whose tars become
+     * readable in any order, as a pull downloads several at once. The chain's layers are created at once, parent
+     * first; {@link LayerChain#unpack} fills any of them as soon as its tar is there, and {@link LayerChain#commit}
+     * records them in order. Only a storage driver whose layers do not read their parents while being filled
+     * ({@link io.berth.spi.storage.StorageCapability#INDEPENDENT_DIFFS}) allows that; with any other this returns
+     * {@code null} and the caller {@link #register}s one layer after the other.
+     *
+     * @param diffIds the new layers' diff ids, bottom first
+     * @since 1.5
+     */
+    default LayerChain beginChain(String parentChainId, java.util.List<String> diffIds) throws IOException {
+        return null;
+    }
+
+    /**
+     * A chain of layers being stored out of order (see {@link #beginChain}). Until {@link #close} it holds a
+     * reference on the layer it is built on. A crash leaves nothing behind: the store removes unrecorded layers
+     * and drops that reference when it starts.
+     *
+     * @since 1.5
+     */
+    interface LayerChain extends AutoCloseable {
+
+        /**
+         * Unpacks the tar of the chain's layer {@code index} (0 is the bottom one); may run on several threads at
+         * once, for different layers.
+         *
+         * @throws IOException if the tar cannot be unpacked or is not the diff id it should be; the layer can
+         *                     still be stored with {@link #register}, after {@link #close}
+         */
+        void unpack(int index, InputStream tar) throws IOException;
+
+        /**
+         * Records layer {@code index}, unpacked, with one reference, as {@link #register} would; its parent must be
+         * the chain's base or the chain's layer below, recorded. {@code null} when it cannot be: it was not
+         * unpacked, its chain id has been recorded meanwhile, or the layer below is not this chain's copy
+         * (the caller registers it, and the ones above, with {@link #register}).
+         */
+        Layer commit(int index) throws IOException;
+
+        /** Removes the layers not committed and drops the reference on the base layer. */
+        @Override
+        void close() throws IOException;
+    }
+
     /** The layer with this chain id, or {@code null}. */
     Layer get(String chainId) throws IOException;
 
