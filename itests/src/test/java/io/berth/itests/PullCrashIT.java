@@ -80,9 +80,9 @@ class PullCrashIT {
             Path data = dir.resolve("daemon/data");
             Path content = data.resolve("image/content");
             // One layer arrived whole and others are still arriving.
-            crashWhile(dir, ref, () -> count(content.resolve("blobs/sha256"), p -> size(p) > FILE_SIZE) >= 1
+            crashWhile(dir, "vfs", ref, () -> count(content.resolve("blobs/sha256"), p -> size(p) > FILE_SIZE) >= 1
                     && count(content.resolve("ingest"), p -> size(p) > 0) >= 1);
-            restartAndCheck(dir, ref);
+            restartAndCheck(dir, "vfs", ref);
         }
     }
 
@@ -91,14 +91,23 @@ class PullCrashIT {
         String ref = registry.address() + "/crash/big:1";
         Path layers = dir.resolve("daemon/data/image/layers");
         // At least one layer registered, the image not yet: unpacking is under way.
-        crashWhile(dir, ref, () -> count(layers, p -> Files.exists(p.resolve("layer.json"))) >= 1);
-        restartAndCheck(dir, ref);
+        crashWhile(dir, "vfs", ref, () -> count(layers, p -> Files.exists(p.resolve("layer.json"))) >= 1);
+        restartAndCheck(dir, "vfs", ref);
+    }
+
+    @Test
+    void killedWhileLayersAreUnpackedAheadOnOverlay(@TempDir Path dir) throws Exception {
+        String ref = registry.address() + "/crash/big:1";
+        Path overlay = dir.resolve("daemon/data/overlay2");
+        // overlay2 unpacks each layer as it arrives, out of order: some layer has content, the image is not done.
+        crashWhile(dir, "overlay2", ref, () -> count(overlay, p -> count(p.resolve("diff"), file -> true) >= 1) >= 1);
+        restartAndCheck(dir, "overlay2", ref);
     }
 
     /** Starts berthd, starts a pull, and kills berthd with SIGKILL as soon as {@code moment} holds. */
-    private static void crashWhile(Path dir, String ref, BooleanSupplier moment) throws Exception {
+    private static void crashWhile(Path dir, String driver, String ref, BooleanSupplier moment) throws Exception {
         Path config = dir.resolve("daemon.json");
-        Files.writeString(config, "{\"storage-driver\": \"vfs\"}\n");
+        Files.writeString(config, "{\"storage-driver\": \"" + driver + "\"}\n");
         BerthDaemon daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"),
                 "--config-file", config.toString());
         Process pull = null;
@@ -125,7 +134,7 @@ class PullCrashIT {
     }
 
     /** Restarts berthd on the same data-root: nothing of the pull is left, and pulling again gives the image. */
-    private static void restartAndCheck(Path dir, String ref) throws Exception {
+    private static void restartAndCheck(Path dir, String driver, String ref) throws Exception {
         Path config = dir.resolve("daemon.json");
         try (BerthDaemon daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"),
                 "--config-file", config.toString())) {
@@ -142,7 +151,7 @@ class PullCrashIT {
             List<String> ingest = list(content.resolve("ingest"));
             List<String> blobs = list(content.resolve("blobs/sha256"));
             List<String> layers = layerRecords(data);
-            List<String> unpacked = list(data.resolve("vfs/dir"));
+            List<String> unpacked = driverLayers(data, driver);
             assertAll("what the killed pull left; berthd log:\n" + daemon.logText(),
                     () -> assertEquals(List.of(), ingest, "unfinished blob writes are removed"),
                     () -> assertEquals(List.of(), blobs, "no blob of the killed pull is kept"),
@@ -165,7 +174,7 @@ class PullCrashIT {
             Commands.Result rmi = daemon.shell("berth:rmi " + ref);
             assertEquals(0, rmi.exitCode(), rmi::toString);
             assertEquals(List.of(), layerRecords(data), "every layer went with the image");
-            assertEquals(List.of(), list(data.resolve("vfs/dir")));
+            assertEquals(List.of(), driverLayers(data, driver));
             assertEquals(List.of(), list(content.resolve("blobs/sha256")));
         }
     }
@@ -254,6 +263,12 @@ class PullCrashIT {
      */
     private static List<String> layerRecords(Path data) throws IOException {
         return list(data.resolve("image/layers")).stream().filter(name -> !name.equals("mounts") && !name.equals("remapped")).toList();
+    }
+
+    /** The layer directories of the storage driver. */
+    private static List<String> driverLayers(Path data, String driver) throws IOException {
+        return driver.equals("vfs") ? list(data.resolve("vfs/dir"))
+                : list(data.resolve(driver)).stream().filter(name -> name.matches("[0-9a-f]{64}")).toList();
     }
 
     private static List<String> list(Path dir) throws IOException {

@@ -8,7 +8,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -53,6 +52,47 @@ final class ImageLayers {
                 }
             };
         }
+    }
+
+    /**
+     * Layers of a {@link Chain} unpacked ahead of their turn (see {@link LayerStore#beginChain}): layer {@code index}
+     * recorded with one reference, as {@link LayerStore#register} would give it, or {@code null} to unpack it now.
+     */
+    @FunctionalInterface
+    interface Ahead {
+        Layer take(int index) throws IOException;
+    }
+
+    /** A {@link LayerStore.LayerChain} for layers {@code from} to the top of an image. */
+    record AheadChain(LayerStore.LayerChain layers, int from) {
+    }
+
+    /**
+     * Begins storing an image's layers out of order where the layer store allows it: the layers above the ones
+     * it has, when each is read from a gzip blob the image will keep (nothing else has to be written first).
+     * {@code null} when it does not allow it, or nothing is left to unpack.
+     */
+    AheadChain beginAhead(List<TarSource> tars, List<String> diffIds) throws IOException {
+        String parent = null;
+        int from = 0;
+        while (from < tars.size()) {
+            String chainId = Digests.chainId(parent, diffIds.get(from));
+            if (layers.get(chainId) == null) {
+                break;
+            }
+            parent = chainId;
+            from++;
+        }
+        if (from == tars.size()) {
+            return null;
+        }
+        for (int i = from; i < tars.size(); i++) {
+            if (tars.get(i).keptGzip() == null || content.exists(diffIds.get(i))) {
+                return null;
+            }
+        }
+        LayerStore.LayerChain chain = layers.beginChain(parent, diffIds.subList(from, tars.size()));
+        return chain == null ? null : new AheadChain(chain, from);
     }
 
     /** Told when a layer is actually unpacked into the layer store (by index, bottom first). */
@@ -108,6 +148,7 @@ final class ImageLayers {
         private final List<String> newBlobs;
         private final List<String> heldTops;
         private final Unpacking unpacking;
+        private Ahead ahead = index -> null;
         private final List<Layer> chain = new ArrayList<>();
         /** The one layer this chain holds a reference on (the last it registered), or null. */
         private String ownTop;
@@ -127,6 +168,11 @@ final class ImageLayers {
 
         boolean complete() {
             return chain.size() == tars.size();
+        }
+
+        /** Takes layers that were unpacked ahead of their turn from {@code ahead} instead of unpacking them. */
+        void unpackedAhead(Ahead ahead) {
+            this.ahead = ahead;
         }
 
         /** Index of the layer {@link #registerNext} registers. */
@@ -151,8 +197,7 @@ final class ImageLayers {
             String diffId = diffIds.get(i);
             boolean top = i == tars.size() - 1;
             String parent = chain.isEmpty() ? null : chain.get(chain.size() - 1).chainId();
-            String chainId = parent == null ? diffId
-                    : "sha256:" + Digests.sha256Hex((parent + " " + diffId).getBytes(StandardCharsets.UTF_8));
+            String chainId = Digests.chainId(parent, diffId);
             Layer existing = layers.get(chainId);
             if (existing == null) {
                 unpacking.extracting(i);
@@ -175,13 +220,16 @@ final class ImageLayers {
                     verify(i, id, diffId, source); // not unpacked, so nothing else checks this blob
                 }
             } else {
-                try (InputStream tar = keptUncompressed ? content.read(diffId) : source.open()) {
-                    layer = layers.register(tar, parent);
-                } catch (IOException e) {
-                    if (keptUncompressed) {
-                        throw e;
+                layer = ahead.take(i);
+                if (layer == null) {
+                    try (InputStream tar = keptUncompressed ? content.read(diffId) : source.open()) {
+                        layer = layers.register(tar, parent);
+                    } catch (IOException e) {
+                        if (keptUncompressed) {
+                            throw e;
+                        }
+                        throw notTheDiffId(i, id, diffId, e.getMessage(), e);
                     }
-                    throw notTheDiffId(i, id, diffId, e.getMessage(), e);
                 }
                 heldTops.add(layer.chainId());
                 if (ownTop != null) {

@@ -6,6 +6,7 @@ import io.berth.images.ImageIndex.ImageRecord;
 import io.berth.images.ImageLayers.TarSource;
 import io.berth.images.ImageLayers.Unpacking;
 import io.berth.spi.images.ContentStore;
+import io.berth.spi.images.Layer;
 import io.berth.spi.images.Reference;
 import io.berth.spi.images.RegistryClient;
 import java.io.BufferedInputStream;
@@ -18,6 +19,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -31,6 +38,7 @@ import java.util.function.Consumer;
  */
 final class PulledLayers implements RegistryClient.PullListener {
 
+    private static final System.Logger LOG = System.getLogger("berth.images");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Object lock;
@@ -51,6 +59,11 @@ final class PulledLayers implements RegistryClient.PullListener {
     private final Set<String> knownPairs = new TreeSet<>();
     private ImageLayers.Chain chain;
     private Thread unpacker;
+    /** Layers unpacked as soon as they are downloaded, on {@link #aheadWorkers}, when the layer store allows it. */
+    private ImageLayers.AheadChain ahead;
+    private ExecutorService aheadWorkers;
+    // Guarded by this: each layer's unpacking ahead, once it is under way.
+    private final Map<Integer, Future<?>> aheadUnpacks = new TreeMap<>();
 
     private final List<String> newBlobs = new ArrayList<>();
     private final List<String> heldTops = new ArrayList<>();
@@ -134,8 +147,9 @@ final class PulledLayers implements RegistryClient.PullListener {
         chain = imageLayers.new Chain(id, created, tars, diffIds, newBlobs, heldTops, new Unpacking() {
             @Override
             public void extracting(int layer) {
-                events.accept(new RegistryClient.Progress(Digests.shortDigest(blobs.get(layer).digest()),
-                        "Extracting", -1, -1));
+                if (ahead == null || layer < ahead.from()) { // the ahead worker said it when it began
+                    PulledLayers.this.extracting(blobs, layer);
+                }
             }
 
             @Override
@@ -144,6 +158,18 @@ final class PulledLayers implements RegistryClient.PullListener {
                         "Pull complete", -1, -1));
             }
         });
+        synchronized (lock) {
+            ahead = imageLayers.beginAhead(tars, diffIds);
+        }
+        if (ahead != null) {
+            chain.unpackedAhead(this::takeAhead);
+            // Two: the layers that arrive together (downloads run three at a time) unpack side by side, one per core.
+            aheadWorkers = Executors.newFixedThreadPool(2, work -> {
+                Thread thread = new Thread(work, "berth-pull-unpack-ahead");
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
         unpacker = new Thread(this::unpack, "berth-pull-unpack");
         unpacker.setDaemon(true);
         unpacker.start();
@@ -157,6 +183,81 @@ final class PulledLayers implements RegistryClient.PullListener {
         }
         stored[layer] = true;
         notifyAll();
+        if (ahead != null && layer >= ahead.from() && !abandoned) {
+            aheadUnpacks.put(layer, aheadWorkers.submit(() -> {
+                extracting(pulled.layers(), layer);
+                try (InputStream tar = tars.get(layer).open()) {
+                    ahead.layers().unpack(layer - ahead.from(), tar);
+                }
+                return null;
+            }));
+        }
+    }
+
+    private void extracting(List<RegistryClient.Blob> blobs, int layer) {
+        events.accept(new RegistryClient.Progress(Digests.shortDigest(blobs.get(layer).digest()), "Extracting", -1, -1));
+    }
+
+    /**
+     * The layer as its unpacking ahead recorded it, or null to unpack it in turn: it was not unpacked ahead, its
+     * unpacking failed (unpacking it in turn says why, or works), or the layer store cannot record it.
+     */
+    private Layer takeAhead(int layer) throws IOException {
+        return ahead != null && layer >= ahead.from() && aheadUnpacked(layer)
+                ? ahead.layers().commit(layer - ahead.from()) : null;
+    }
+
+    private boolean aheadUnpacked(int layer) {
+        Future<?> unpacking;
+        synchronized (this) {
+            unpacking = aheadUnpacks.get(layer);
+        }
+        if (unpacking == null || !unpacking.isDone()) {
+            return false;
+        }
+        try {
+            unpacking.get();
+            return true;
+        } catch (ExecutionException | InterruptedException | CancellationException e) {
+            return false;
+        }
+    }
+
+    /** Waits, without holding the image store's lock, until the layer's unpacking ahead (if any) has ended. */
+    private void awaitAhead(int layer) {
+        Future<?> unpacking;
+        synchronized (this) {
+            unpacking = aheadUnpacks.get(layer);
+        }
+        if (unpacking != null) {
+            try {
+                unpacking.get();
+            } catch (ExecutionException | CancellationException e) {
+                // unpacked in turn instead, which reports the reason if it fails again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Lets the workers end what they are unpacking, then removes what was unpacked ahead and not recorded. */
+    private void endAhead() {
+        if (ahead == null) {
+            return;
+        }
+        aheadWorkers.shutdown();
+        try {
+            while (!aheadWorkers.awaitTermination(1, TimeUnit.MINUTES)) {
+                LOG.log(System.Logger.Level.WARNING, "still unpacking layers of " + ref + " ahead");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            ahead.layers().close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot remove layers of " + ref + " unpacked ahead: " + e.getMessage(), e);
+        }
     }
 
     /** The unpacker thread: each layer in turn once it is stored, until all are, or the pull is abandoned. */
@@ -167,6 +268,7 @@ final class PulledLayers implements RegistryClient.PullListener {
                 if (!awaitStored(layer)) {
                     return;
                 }
+                awaitAhead(layer);
                 synchronized (lock) {
                     verifyKeptLayer(layer);
                     chain.registerNext();
@@ -176,6 +278,8 @@ final class PulledLayers implements RegistryClient.PullListener {
             synchronized (this) {
                 failure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
             }
+        } finally {
+            endAhead();
         }
     }
 

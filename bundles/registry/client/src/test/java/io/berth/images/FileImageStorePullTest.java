@@ -28,6 +28,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -217,6 +218,18 @@ class FileImageStorePullTest {
                 () -> c.images().pull(registry + "/test/bad:1", null, Credentials.NONE, null));
         assertTrue(fresh.getMessage().contains("diff id"), fresh.getMessage());
         assertEquals(Snapshot.EMPTY, snapshot(c));
+
+        // And on overlay, which unpacks the layer as soon as it is downloaded, before the chain's turn.
+        Path overlay = temp.resolve("d");
+        Stores d = TestImages.overlayStores(overlay);
+        clients.add(d.client());
+        IOException ahead = assertThrows(IOException.class,
+                () -> d.images().pull(registry + "/test/bad:1", null, Credentials.NONE, null));
+        assertTrue(ahead.getMessage().contains("diff id"), ahead.getMessage());
+        assertEquals(Snapshot.EMPTY, snapshot(d));
+        try (var left = Files.list(overlay.resolve("overlay2"))) {
+            assertEquals(List.of(), left.filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}")).toList());
+        }
     }
 
     @Test

@@ -135,6 +135,59 @@ class OverlappedPullTest {
         }
     }
 
+    @Test
+    void onOverlayTheTopLayerIsUnpackedWhileTheBottomOneIsStillDownloading() throws Exception {
+        String bottom = blobs.get(0);
+        Path dir = temp.resolve("b");
+        try (HoldingProxy proxy = new HoldingProxy(registry.address(), "/v2/" + NAME + "/blobs/" + bottom, false)) {
+            Stores b = TestImages.overlayStores(dir);
+            // The bottom blob goes once the top layer's file is in overlay's upper directory of some layer:
+            // a pull that unpacked layers only in chain order would wait for the bottom one first.
+            Thread watcher = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    if (upperFile(dir.resolve("overlay2"), "etc/three") != null) {
+                        proxy.release();
+                        return;
+                    }
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            watcher.start();
+            Image image;
+            try {
+                image = b.images().pull(proxy.address() + "/" + NAME + ":v1", null, Credentials.NONE, e -> { });
+            } finally {
+                watcher.interrupt();
+                watcher.join();
+                b.client().close();
+            }
+            assertEquals(id, image.id());
+            assertTrue(proxy.releasedInTime(), "the bottom layer's blob waited for the top layer to be unpacked,"
+                    + " which never happened while it downloaded");
+            assertEquals(3, b.layers().layers().size());
+            try (Stream<Path> layers = Files.list(dir.resolve("overlay2"))) {
+                assertEquals(3, layers.filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}")).count(),
+                        "one copy of each layer in the driver");
+            }
+            try (Stream<Path> notes = Files.list(dir.resolve("layers"))) {
+                assertEquals(List.of(), notes.filter(p -> p.getFileName().toString().startsWith(".")).toList());
+            }
+        }
+    }
+
+    /** The path of {@code file} in some layer's upper directory of the overlay driver at {@code root}, or null. */
+    private static Path upperFile(Path root, String file) {
+        try (Stream<Path> layers = Files.list(root)) {
+            return layers.map(layer -> layer.resolve("diff").resolve(file)).filter(Files::exists).findFirst().orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** Records the events, and lets the proxy's held blob go once {@code bottom}'s layer is unpacked. */
     private static Consumer<Progress> releaseWhenUnpacked(HoldingProxy proxy, String bottom, List<Progress> events) {
         return event -> {

@@ -7,6 +7,7 @@ import io.berth.registry.client.HttpRegistryClient;
 import io.berth.spi.images.Image;
 import io.berth.spi.images.Layer;
 import io.berth.spi.storage.StorageDriver;
+import io.berth.storage.overlay.OverlayStorageDriver;
 import io.berth.storage.vfs.VfsStorageDriver;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -51,19 +52,29 @@ final class TestImages {
     }
 
     static Stores stores(Path dir, HttpRegistryClient.Settings settings) throws IOException {
-        StorageDriver vfs = new VfsStorageDriver(dir.resolve("vfs"));
+        return stores(dir, settings, "vfs", new VfsStorageDriver(dir.resolve("vfs")));
+    }
+
+    /** Stores whose layers are in the overlay driver (under {@code dir/overlay2}), which unpacks layers out of order. */
+    static Stores overlayStores(Path dir) throws IOException {
+        return stores(dir, HttpRegistryClient.Settings.defaults(), "overlay2",
+                new OverlayStorageDriver(dir.resolve("overlay2")));
+    }
+
+    private static Stores stores(Path dir, HttpRegistryClient.Settings settings, String driverName,
+                                 StorageDriver driver) throws IOException {
         FileContentStore content = new FileContentStore(dir.resolve("content"));
         FileLayerStore layers = new FileLayerStore(dir.resolve("layers"), new StorageDrivers() {
             @Override
-            public StorageDriver byName(String driver) {
-                return driver.equals("vfs") ? vfs : null;
+            public StorageDriver byName(String name) {
+                return name.equals(driverName) ? driver : null;
             }
 
             @Override
             public Set<String> activeNames() {
-                return Set.of("vfs");
+                return Set.of(driverName);
             }
-        }, () -> Optional.of("vfs"));
+        }, () -> Optional.of(driverName));
         HttpRegistryClient client = new HttpRegistryClient(content, settings);
         return new Stores(content, layers, new FileImageStore(dir.resolve("store"), content, layers, () -> client),
                 client);
