@@ -44,7 +44,12 @@ class FileLayerStoreTest {
     void setUp() throws IOException {
         drivers.put("vfs", new VfsStorageDriver(temp.resolve("vfs")));
         drivers.put("vfs2", new VfsStorageDriver(temp.resolve("vfs2")));
-        store = new FileLayerStore(temp.resolve("layers"), new StorageDrivers() {
+        store = new FileLayerStore(temp.resolve("layers"), driversOf(drivers), () -> Optional.of("vfs"));
+    }
+
+    /** The drivers of the map, by name, as the running ones. */
+    static StorageDrivers driversOf(Map<String, StorageDriver> drivers) {
+        return new StorageDrivers() {
             @Override
             public StorageDriver byName(String name) {
                 return drivers.get(name);
@@ -54,7 +59,7 @@ class FileLayerStoreTest {
             public Set<String> activeNames() {
                 return drivers.keySet();
             }
-        }, () -> Optional.of("vfs"));
+        };
     }
 
     @Test

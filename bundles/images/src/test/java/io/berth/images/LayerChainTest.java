@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,17 +55,7 @@ class LayerChainTest {
     }
 
     private FileLayerStore newStore(String driver) throws IOException {
-        return new FileLayerStore(temp.resolve("layers"), new StorageDrivers() {
-            @Override
-            public StorageDriver byName(String name) {
-                return drivers.get(name);
-            }
-
-            @Override
-            public Set<String> activeNames() {
-                return drivers.keySet();
-            }
-        }, () -> Optional.of(driver));
+        return new FileLayerStore(temp.resolve("layers"), FileLayerStoreTest.driversOf(drivers), () -> Optional.of(driver));
     }
 
     private List<String> diffIds() throws Exception {
