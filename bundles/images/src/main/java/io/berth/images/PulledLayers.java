@@ -194,6 +194,11 @@ final class PulledLayers implements RegistryClient.PullListener {
         }
     }
 
+    @Override
+    public boolean unpacksInAnyOrder() {
+        return ahead != null;
+    }
+
     private void extracting(List<RegistryClient.Blob> blobs, int layer) {
         events.accept(new RegistryClient.Progress(Digests.shortDigest(blobs.get(layer).digest()), "Extracting", -1, -1));
     }

@@ -73,6 +73,17 @@ public interface RegistryClient {
          */
         default void layerStored(int index) throws IOException {
         }
+
+        /**
+         * Asked once after {@link #resolved}: whether the listener unpacks each layer as soon as it is stored,
+         * whatever the layers below it. Then the smallest blobs are fetched first, so that unpacking them (which
+         * costs per file more than per byte) overlaps the big downloads; otherwise bottom first, as dockerd does.
+         *
+         * @since 1.5
+         */
+        default boolean unpacksInAnyOrder() {
+            return false;
+        }
     }
 
     /**

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -168,6 +169,11 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
             public void layerStored(int index) throws IOException {
                 told.layerStored(index);
             }
+
+            @Override
+            public boolean unpacksInAnyOrder() {
+                return told.unpacksInAnyOrder();
+            }
         };
         List<String> bases = pullEndpoints(reference.domain());
         IOException failure = null;
@@ -266,7 +272,11 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, daemon("berth-pull"));
         try {
             List<Future<?>> futures = new ArrayList<>();
-            for (Map.Entry<String, List<Integer>> fetch : toFetch.entrySet()) {
+            List<Map.Entry<String, List<Integer>>> order = new ArrayList<>(toFetch.entrySet());
+            if (listener.unpacksInAnyOrder()) {
+                order.sort(Comparator.comparingLong(fetch -> layers.get(fetch.getValue().get(0)).size()));
+            }
+            for (Map.Entry<String, List<Integer>> fetch : order) {
                 Blob layer = layers.get(fetch.getValue().get(0));
                 futures.add(pool.submit(() -> {
                     download(s, layer, events, written);
