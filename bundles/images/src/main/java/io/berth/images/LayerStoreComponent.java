@@ -91,6 +91,11 @@ public class LayerStoreComponent implements LayerStore, StorageDrivers {
     }
 
     @Override
+    public LayerChain beginChain(String parentChainId, List<String> diffIds) throws IOException {
+        return store.beginChain(parentChainId, diffIds);
+    }
+
+    @Override
     public Layer get(String chainId) throws IOException {
         return store.get(chainId);
     }
