@@ -104,9 +104,11 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
 
     private final ContentStore store;
     private final Settings settings;
-    private final HttpClient http;
+    // Built on first use (guarded by this): building one starts its selector thread and loads the JDK's TLS and
+    // trust store, ~100-150 ms of the daemon's start when done at activation.
+    private HttpClient http;
     /** For https to insecure registries: any certificate is accepted, as Docker does for them. */
-    private final HttpClient unverifiedHttps;
+    private HttpClient unverifiedHttps;
     /** Insecure registry -> the base URL its /v2/ answered on (https or http), once asked. */
     private final Map<String, String> insecureBases = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
@@ -118,15 +120,21 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     public HttpRegistryClient(ContentStore store, Settings settings) {
         this.store = store;
         this.settings = settings == null ? Settings.defaults() : settings;
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(this.settings.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
-        this.unverifiedHttps = HttpClient.newBuilder()
-                .connectTimeout(this.settings.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .sslContext(UnverifiedTls.context())
-                .build();
+    }
+
+    private synchronized HttpClient httpClient(boolean unverified) {
+        if (unverified) {
+            if (unverifiedHttps == null) {
+                unverifiedHttps = HttpClient.newBuilder().connectTimeout(settings.connectTimeout())
+                        .followRedirects(HttpClient.Redirect.NEVER).sslContext(UnverifiedTls.context()).build();
+            }
+            return unverifiedHttps;
+        }
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout())
+                    .followRedirects(HttpClient.Redirect.NEVER).build();
+        }
+        return http;
     }
 
     public Settings settings() {
@@ -795,7 +803,7 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         HttpRequest built = request.build();
         boolean unverified = "https".equals(built.uri().getScheme()) && isInsecure(built.uri().getAuthority());
         try {
-            return (unverified ? unverifiedHttps : http).send(built, BodyHandlers.ofInputStream());
+            return httpClient(unverified).send(built, BodyHandlers.ofInputStream());
         } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
             throw new IOException("cannot reach " + built.uri().getScheme() + "://" + built.uri().getAuthority()
                     + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
