@@ -102,7 +102,7 @@ class DockerCliIT {
 
     /**
      * Removes what a bridge daemon's test made on the host: its containers and the named networks (while the
-     * daemon runs), then the daemon, the containers' namespaces, {@code bcli0} and the driver's table.
+     * daemon runs), then the daemon, the containers' namespaces, {@code bcli0} and the driver's table ({@code berth_bcli0}).
      */
     private void removeBridgeState(String... networks) throws Exception {
         if (daemon.process.isAlive()) {
@@ -124,7 +124,7 @@ class DockerCliIT {
             }
         }
         Commands.run("ip", "link", "delete", "bcli0");
-        Commands.run("nft", "delete", "table", "ip", "berth");
+        Commands.run("nft", "delete", "table", "ip", "berth_bcli0");
     }
 
     private static void check(String... command) throws Exception {
@@ -500,7 +500,7 @@ class DockerCliIT {
             assertEquals("served\n", Commands.run("curl", "-s", "-m", "2", url).stdout());
             assertEquals("served\n", ok("run", "--rm", "--network", "front", "itest/busybox:1", "wget", "-qO-",
                     "http://web/").stdout(), "names on the network after the restart");
-            String rules = Commands.run("nft", "list", "table", "ip", "berth").stdout();
+            String rules = Commands.run("nft", "list", "table", "ip", "berth_bcli0").stdout();
             assertEquals(1, rules.lines().filter(l -> l.contains("dnat") && l.contains("dport " + port + " ")).count(),
                     "one DNAT rule for the port, not two:\n" + rules);
         } finally {
