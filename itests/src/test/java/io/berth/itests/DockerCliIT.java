@@ -647,12 +647,12 @@ class DockerCliIT {
 
             String beforePorts = ok("ps", "-a", "--format", "{{.Names}} {{.State}}").stdout();
             int held = loopback.getLocalPort();
-            refused("address already in use", "run", "-d", "--name", "on-loopback", "-p", "127.0.0.1:" + held + ":80",
-                    "itest/busybox:1", "sleep", "300");
-            refused("address already in use", "run", "-d", "--name", "on-all", "-p", held + ":80",
-                    "itest/busybox:1", "sleep", "300");
-            refused("address already in use", "run", "-d", "--name", "on-any", "-p", any.getLocalPort() + ":80",
-                    "itest/busybox:1", "sleep", "300");
+            refused("driver failed programming external connectivity on endpoint on-loopback", "run", "-d", "--name",
+                    "on-loopback", "-p", "127.0.0.1:" + held + ":80", "itest/busybox:1", "sleep", "300");
+            refused("failed to bind host port 0.0.0.0:" + held + "/tcp: address already in use", "run", "-d",
+                    "--name", "on-all", "-p", held + ":80", "itest/busybox:1", "sleep", "300");
+            refused("failed to bind host port 0.0.0.0:" + any.getLocalPort() + "/tcp: address already in use", "run",
+                    "-d", "--name", "on-any", "-p", any.getLocalPort() + ":80", "itest/busybox:1", "sleep", "300");
             assertEquals(host, hostNetworkState(), "no veth, address or rule of the refused containers");
             String after = ok("ps", "-a", "--format", "{{.Names}} {{.State}}").stdout();
             for (String name : List.of("on-loopback", "on-all", "on-any")) {
