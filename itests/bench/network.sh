@@ -29,7 +29,7 @@ cleanup() {
     done
     { grep -o " $WORK[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     ip link delete bbench0 2>/dev/null || true
-    nft delete table ip berth 2>/dev/null || true
+    nft delete table ip berth_bbench0 2>/dev/null || true  # bbench0's table (berth0's is berth: not ours)
     [ "$had_docker0" = yes ] || ip link delete docker0 2>/dev/null || true
     rm -rf "$WORK"
 }
