@@ -540,9 +540,10 @@ class DockerCliIT {
             String bridge = linkWithAddress("10.234.4.1/24");
             ok("run", "-d", "--name", "web", "--network", "front", "-v", www + ":/www", "itest/busybox:1",
                     "httpd", "-f", "-p", "80", "-h", "/www");
-            // busybox's own wget -T crashes here: timeout bounds each fetch instead
+            // busybox's own wget -T crashes here: timeout bounds each fetch instead (generously: a loaded machine
+            // is slow, not disconnected; a recreated link would show in the veths' indexes below)
             ok("run", "-d", "--name", "client", "--network", "front", "itest/busybox:1", "sh", "-c",
-                    "while :; do if [ \"$(timeout 3 wget -qO- http://web/)\" = served ]; then echo ok; "
+                    "while :; do if [ \"$(timeout 10 wget -qO- http://web/)\" = served ]; then echo ok; "
                             + "else echo failed; fi; sleep 0.05; done");
             Await.until("the client's first fetches", () -> fetches("ok"), n -> n >= 5, daemon::logText);
             List<String> veths = linksOn(bridge);
