@@ -36,9 +36,10 @@ import java.util.stream.Stream;
  *
  * <p>All state is in {@code <root>/state.json}; a new instance (a bundle
  * update, a restart after a crash) keeps the bridges and veths the state
- * names, removes the links a crash left half-created (the state announces
- * each link before it is created), and reloads the nftables table from it in
- * one transaction, so running containers keep their connectivity throughout.
+ * names, removes the links a crash left half-created or half-deleted (the
+ * state records each link before it is created or deleted), and reloads the
+ * nftables table from it in one transaction, so running containers keep their
+ * connectivity throughout.
  * Links the state never named are left alone, whatever their names: they may
  * be another daemon's.
  */
@@ -293,8 +294,9 @@ public class BridgeNetworkDriver implements NetworkDriver {
      * Brings the host in line with the state: the state's bridges exist, carry
      * their gateway and are up (kept as they are when they already do);
      * endpoints whose veth is gone (their namespace went away) are dropped and
-     * their addresses released; links announced but never committed (a crash
-     * came between) are deleted; the rules are reloaded in one transaction.
+     * their addresses released; pending links the state does not name (a
+     * crash came before their creation or deletion was recorded as done) are
+     * deleted; the rules are reloaded in one transaction.
      * Nothing else on the host is touched.
      */
     private void reconcile() throws IOException {
