@@ -75,7 +75,6 @@ DOCKER=${DOCKER:-$(command -v docker)}
 WORK=$(mktemp -d /var/tmp/berth-bench.XXXXXX)
 PIDS=()
 had_docker0=$(ip link show docker0 >/dev/null 2>&1 && echo yes || echo no)
-had_berth_table=$(nft list table ip berth >/dev/null 2>&1 && echo yes || echo no)
 cleanup() {
     set +e
     for sock in "$WORK"/*.sock; do
@@ -91,7 +90,7 @@ cleanup() {
     { grep -o " $WORK[^ ]*" /proc/mounts; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
     rm -f "$DIST"/deploy/*-bench.jar "$DIST"/deploy/*-bench.jar.tmp
     ip link delete bbench0 2>/dev/null
-    [ "$had_berth_table" = yes ] || nft delete table ip berth 2>/dev/null
+    nft delete table ip berth_bbench0 2>/dev/null # the bench daemon's own (a bridge other than berth0 has its own table)
     [ "$had_docker0" = yes ] || ip link delete docker0 2>/dev/null
     rm -rf "$WORK"
 }

@@ -60,14 +60,15 @@ final class DistributionBundles {
      * fast, and Gogo without a console. {@code root} is removed when the JVM exits.
      */
     static List<Option> frameworkLike(Path distribution, Path root) throws IOException {
-        return frameworkLike(distribution, root, false);
+        return frameworkLike(distribution, root, "none");
     }
 
     /**
-     * @param bridge whether the bridge driver sets up its default network on the host ({@code berth0} and its
-     *               nftables table); off, a test leaves nothing of the kind behind
+     * @param defaultBridge the Linux bridge of the bridge driver's default network (its table is then
+     *                      {@code berth_<bridge>}); never the daemon's {@code berth0}. {@code "none"}: the test leaves
+     *                      no bridge and no table behind
      */
-    static List<Option> frameworkLike(Path distribution, Path root, boolean bridge) throws IOException {
+    static List<Option> frameworkLike(Path distribution, Path root, String defaultBridge) throws IOException {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> TestBundles.deleteTree(root)));
         Path deploy = Files.createDirectories(root.resolve("deploy"));
         String slf4j = System.getProperty("slf4j.version", "2.0.0");
@@ -79,9 +80,10 @@ final class DistributionBundles {
         options.add(frameworkProperty("berth.version").value("itest"));
         options.add(frameworkProperty("berth.data-root").value(root.resolve("data").toString()));
         options.add(frameworkProperty("berth.exec-root").value(root.resolve("exec").toString()));
-        if (!bridge) {
-            options.add(frameworkProperty("berth.network.default-bridge").value("none"));
+        if ("berth0".equals(defaultBridge)) {
+            throw new IllegalArgumentException("tests leave berth0 to the host's daemon: name another bridge");
         }
+        options.add(frameworkProperty("berth.network.default-bridge").value(defaultBridge));
         options.add(frameworkProperty("berth.kernel.started").value(Long.toString(System.currentTimeMillis())));
         options.add(frameworkProperty("felix.fileinstall.dir").value(deploy.toString()));
         options.add(frameworkProperty("felix.fileinstall.poll").value("100"));

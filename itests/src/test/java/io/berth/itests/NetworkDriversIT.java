@@ -36,13 +36,15 @@ import org.osgi.framework.ServiceReference;
  * none, host and bridge register as network drivers, {@code berth:drivers}
  * and {@code berth:network-ls} show them, and an update of the bridge bundle
  * gives a new driver instance that keeps the networks and the Linux bridge
- * as they were (same interfaces). The distribution's bridge driver uses the
- * daemon's names ({@code berth0}, table {@code ip berth}); they are removed
- * at the end.
+ * as they were (same interfaces). The bridge driver's default network is on
+ * {@code bnet0} (table {@code ip berth_bnet0}), never a daemon's {@code berth0};
+ * both are removed at the end.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class NetworkDriversIT {
+
+    private static final String BRIDGE = "bnet0";
 
     @Inject
     private BundleContext context;
@@ -54,7 +56,7 @@ public class NetworkDriversIT {
     public Option[] configuration() throws IOException {
         Path distribution = DistributionBundles.distribution();
         List<Option> options = DistributionBundles.frameworkLike(distribution,
-                Files.createTempDirectory("berth-itest-network-"), true);
+                Files.createTempDirectory("berth-itest-network-"), BRIDGE);
         return options.toArray(new Option[0]);
     }
 
@@ -68,10 +70,10 @@ public class NetworkDriversIT {
             noneHostAndBridgeRegisterAndNetworkLsListsTheirNetworks();
             anUpdatedBridgeBundleKeepsTheNetworksAndTheirBridges();
         } finally {
-            // the distribution's bridge driver leaves berth0 and its table for the next daemon; a test run must not
+            // the bridge driver leaves its bridge and table for the next daemon; a test run must not
             bundle("io.berth.network-bridge").stop();
-            Commands.run("ip", "link", "delete", "dev", "berth0");
-            Commands.run("nft", "delete", "table", "ip", "berth");
+            Commands.run("ip", "link", "delete", "dev", BRIDGE);
+            Commands.run("nft", "delete", "table", "ip", "berth_" + BRIDGE);
         }
     }
 
@@ -95,7 +97,7 @@ public class NetworkDriversIT {
         Network user = before.createNetwork("itest-net", Map.of(NetworkDriver.OPTION_SUBNET, "172.29.200.0/24"));
         List<Network> networks = before.networks();
         String links = Commands.run("ip", "-o", "link", "show", "dev", user.hostInterface()).stdout()
-                + Commands.run("ip", "-o", "link", "show", "dev", "berth0").stdout();
+                + Commands.run("ip", "-o", "link", "show", "dev", BRIDGE).stdout();
 
         bundle("io.berth.network-bridge").update();
         NetworkDriver after = Await.until("a new bridge driver instance", () -> driver("bridge"),
@@ -106,7 +108,7 @@ public class NetworkDriversIT {
         assertEquals(networks, after.networks());
         assertEquals("the same links, not new ones", links,
                 Commands.run("ip", "-o", "link", "show", "dev", user.hostInterface()).stdout()
-                        + Commands.run("ip", "-o", "link", "show", "dev", "berth0").stdout());
+                        + Commands.run("ip", "-o", "link", "show", "dev", BRIDGE).stdout());
         after.deleteNetwork("itest-net");
         assertTrue(Commands.run("ip", "-o", "link", "show", "dev", user.hostInterface()).exitCode() != 0);
     }

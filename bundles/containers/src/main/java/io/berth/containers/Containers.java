@@ -895,12 +895,10 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         }
         Managed m = find(nameOrId);
         synchronized (m) {
-            if (!m.stored.isUp()) {
-                throw new IllegalStateException("container " + m.stored.container().shortName() + " is not running:"
-                        + " berth joins networks when a container starts");
-            }
-            Container.NetworkSettings settings = networks.connect(m.stored.container(), m.stored.state().pid(),
-                    network, aliases);
+            // a stopped container joins it at its next start, as with dockerd
+            Container.NetworkSettings settings = m.stored.isUp()
+                    ? networks.connect(m.stored.container(), m.stored.state().pid(), network, aliases)
+                    : networks.connectAtStart(m.stored.container(), network, aliases);
             m.stored = m.stored.withNetworkSettings(settings);
             files.save(m.stored);
             publish("connect", m.stored, Map.of("network", network));
@@ -915,11 +913,9 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
         }
         Managed m = find(nameOrId);
         synchronized (m) {
-            if (!m.stored.isUp()) {
-                throw new IllegalStateException("container " + m.stored.container().shortName() + " is not running");
-            }
             Container before = m.stored.container();
-            m.stored = m.stored.withNetworkSettings(networks.disconnect(before, network));
+            m.stored = m.stored.withNetworkSettings(m.stored.isUp() ? networks.disconnect(before, network)
+                    : networks.disconnectAtStart(before, network));
             files.save(m.stored);
             publish("disconnect", m.stored, Map.of("network", network));
             refreshHostsLater(before);

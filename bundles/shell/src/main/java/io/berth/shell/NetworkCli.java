@@ -28,14 +28,14 @@ final class NetworkCli {
         this.containers = containers;
     }
 
-    @Command(name = "network-connect", description = "Connect a running container to a network")
+    @Command(name = "network-connect", description = "Connect a container to a network (a stopped one at its next start)")
     void connect(@Option(names = "--alias", description = "another name on the network") List<String> aliases,
                  @Parameters(index = "0", paramLabel = "NETWORK") String network,
                  @Parameters(index = "1", paramLabel = "CONTAINER") String container) throws IOException {
         containers.connect(container, network, aliases == null ? List.of() : aliases);
     }
 
-    @Command(name = "network-disconnect", description = "Disconnect a running container from a network")
+    @Command(name = "network-disconnect", description = "Disconnect a container from a network (a stopped one at its next start)")
     void disconnect(@Parameters(index = "0", paramLabel = "NETWORK") String network,
                     @Parameters(index = "1", paramLabel = "CONTAINER") String container) throws IOException {
         containers.disconnect(container, network);

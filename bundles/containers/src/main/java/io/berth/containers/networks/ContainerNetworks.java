@@ -67,11 +67,20 @@ public final class ContainerNetworks {
                 : new Container.NetworkSettings("", Map.of(), "", 0, "", "", networks);
     }
 
-    /** Refuses, at create, a network mode that names no network (Docker: 404 "network X not found"). */
+    /**
+     * Refuses, at create, a network mode that names no network, with Docker's words ("network X not found"). Bad
+     * input (400), not a missing resource (404): the docker CLI takes a 404 from create for a missing image and
+     * would go pulling it. dockerd refuses only at start and leaves a created container behind; refusing here
+     * leaves nothing.
+     */
     public void validate(HostConfig host) throws IOException {
         String mode = mode(host);
         if (isUserNetwork(mode)) {
-            registry.inspect(mode); // throws NoSuchElementException with Docker's words
+            try {
+                registry.inspect(mode);
+            } catch (NoSuchElementException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
         }
     }
 
@@ -102,17 +111,50 @@ public final class ContainerNetworks {
         }
         Path netns = namespace(c.id());
         List<String> aliases = declaredAliases(c, network);
-        Endpoint endpoint;
+        List<String> joined = new ArrayList<>();
         try {
-            endpoint = registry.connect(network, c.id(), c.shortName(), netns, aliases, ports(c));
+            Endpoint endpoint = registry.connect(network, c.id(), c.shortName(), netns, aliases, ports(c));
+            joined.add(network);
+            // names resolve on user networks only, as in Docker
+            List<String> hosts = new ArrayList<>(network.equals("bridge")
+                    ? List.of(endpoint.ipv4() + "\t" + c.config().hostname())
+                    : hostsOnNetwork(network, endpoint.ipv4(), c.config().hostname()));
+            Container.NetworkSettings settings = settings(registry.inspect(network), endpoint, netns, aliases);
+            Map<String, Container.EndpointSettings> networks = new TreeMap<>(settings.networks());
+            // the networks it was connected to while stopped (or before it stopped): eth1, eth2, ...
+            for (String more : recordedNetworks(c)) {
+                if (networks.containsKey(more)) {
+                    continue;
+                }
+                NetworkResource resource = registry.inspect(more); // gone: the start fails, as with dockerd
+                List<String> moreAliases = declaredAliases(c, more);
+                Endpoint extra = registry.connect(resource.name(), c.id(), c.shortName(), netns, moreAliases,
+                        List.of());
+                joined.add(resource.name());
+                networks.put(resource.name(), endpointSettings(resource, extra, moreAliases));
+                if (!resource.name().equals("bridge")) {
+                    hosts.addAll(hostsOnNetwork(resource.name(), extra.ipv4(), c.config().hostname()));
+                }
+            }
+            return new Joined(netns.toString(), hosts.stream().distinct().toList(), new Container.NetworkSettings(
+                    settings.sandboxKey(), settings.ports(), settings.ipAddress(), settings.ipPrefixLen(),
+                    settings.gateway(), settings.macAddress(), networks));
         } catch (IOException | RuntimeException e) {
+            for (String network1 : joined) {
+                try {
+                    registry.disconnect(network1, c.id());
+                } catch (IOException | RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+            }
             deleteNamespace(c.id());
             throw e;
         }
-        // names resolve on user networks only, as in Docker
-        List<String> hosts = network.equals("bridge") ? List.of(endpoint.ipv4() + "\t" + c.config().hostname())
-                : hostsOnNetwork(network, endpoint.ipv4(), c.config().hostname());
-        return new Joined(netns.toString(), hosts, settings(registry.inspect(network), endpoint, netns, aliases));
+    }
+
+    /** The networks a container's settings name, in order: those it joins at start beside its {@code --network}. */
+    private static List<String> recordedNetworks(Container c) {
+        return c.networkSettings() == null ? List.of() : List.copyOf(c.networkSettings().networks().keySet());
     }
 
     private static Container.EndpointSettings endpointSettings(NetworkResource network, Endpoint endpoint,
@@ -193,7 +235,59 @@ public final class ContainerNetworks {
                 settings.ipPrefixLen(), settings.gateway(), settings.macAddress(), networks);
     }
 
-    /** Takes a running container off one network; returns its network settings without it. */
+    /**
+     * Records, for a container that does not run, one more network to join at its next start, as dockerd does;
+     * inspect shows it with the network's id and the aliases, without an address until then.
+     *
+     * @return its network settings with the new network
+     */
+    public Container.NetworkSettings connectAtStart(Container c, String network, List<String> aliases)
+            throws IOException {
+        String mode = mode(c.hostConfig());
+        if (mode.equals("host") || mode.equals("none") || mode.startsWith("container:")) {
+            throw new IllegalStateException("container " + c.shortName() + " has network mode " + mode
+                    + " and cannot be connected to a network");
+        }
+        Container.NetworkSettings settings = c.networkSettings() == null ? Container.NetworkSettings.NONE
+                : c.networkSettings();
+        NetworkResource resource = registry.inspect(network);
+        if (settings.networks().containsKey(resource.name()) || resource.name().equals(primaryNetwork(mode))) {
+            throw new IllegalStateException("endpoint with name " + c.shortName() + " already exists in network "
+                    + resource.name());
+        }
+        Map<String, Container.EndpointSettings> networks = new TreeMap<>(settings.networks());
+        networks.put(resource.name(), new Container.EndpointSettings(resource.id(), "", "", "", 0, "",
+                aliases == null ? List.of() : List.copyOf(aliases)));
+        return new Container.NetworkSettings(settings.sandboxKey(), settings.ports(), settings.ipAddress(),
+                settings.ipPrefixLen(), settings.gateway(), settings.macAddress(), networks);
+    }
+
+    /**
+     * Takes a network a stopped container would join at its next start off its settings. Its {@code --network}
+     * stays: the next start would join it again.
+     */
+    public Container.NetworkSettings disconnectAtStart(Container c, String network) throws IOException {
+        NetworkResource resource = registry.inspect(network);
+        if (resource.name().equals(primaryNetwork(mode(c.hostConfig())))) {
+            throw new IllegalStateException("container " + c.shortName() + " was created on network "
+                    + resource.name() + " and joins it at every start; only networks connected later can be"
+                    + " disconnected while it is stopped");
+        }
+        return disconnect(c, network);
+    }
+
+    /** The network a container's {@code --network} joins at start, or {@code ""} for host, none and container:. */
+    private static String primaryNetwork(String mode) {
+        if (mode.equals("default") || mode.equals("bridge")) {
+            return "bridge";
+        }
+        return isUserNetwork(mode) ? mode : "";
+    }
+
+    /**
+     * Takes a container off one network (a running one leaves it at once, a stopped one does not join it at its
+     * next start); returns its network settings without it.
+     */
     public Container.NetworkSettings disconnect(Container c, String network) throws IOException {
         Container.NetworkSettings settings = c.networkSettings() == null ? Container.NetworkSettings.NONE
                 : c.networkSettings();

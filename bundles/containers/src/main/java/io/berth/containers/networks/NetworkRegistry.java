@@ -164,7 +164,12 @@ public final class NetworkRegistry implements NetworkService {
         Endpoint endpoint = driver.join(stored.driverNetworkId(), endpointId, netns, Map.of());
         try {
             for (PortMapping port : ports == null ? List.<PortMapping>of() : ports) {
-                endpoint = driver.publish(stored.driverNetworkId(), endpointId, port);
+                try {
+                    endpoint = driver.publish(stored.driverNetworkId(), endpointId, port);
+                } catch (IllegalArgumentException refused) { // Docker's framing of a port it cannot publish
+                    throw new IllegalArgumentException("driver failed programming external connectivity on endpoint "
+                            + containerName + " (" + endpointId + "): " + refused.getMessage(), refused);
+                }
             }
             Map<String, Member> members = new TreeMap<>(stored.members());
             members.put(containerId, new Member(containerName, aliases == null ? List.of() : List.copyOf(aliases)));

@@ -85,17 +85,16 @@ public record Container(
         }
 
         /**
-         * What stays of these settings while the container does not run: each network with its aliases only (the
-         * addresses and ports go with the endpoints), as {@code docker inspect} shows a stopped container.
+         * What stays of these settings while the container does not run: each network with its id and aliases only
+         * (the addresses and ports go with the endpoints), as {@code docker inspect} shows a stopped container; the
+         * next start joins them all again.
          */
         public NetworkSettings declared() {
             java.util.Map<String, EndpointSettings> declared = new java.util.TreeMap<>();
             if (networks != null) {
-                networks.forEach((name, endpoint) -> {
-                    if (endpoint.aliases() != null && !endpoint.aliases().isEmpty()) {
-                        declared.put(name, new EndpointSettings("", "", "", "", 0, "", endpoint.aliases()));
-                    }
-                });
+                networks.forEach((name, endpoint) -> declared.put(name, new EndpointSettings(
+                        endpoint.networkId() == null ? "" : endpoint.networkId(), "", "", "", 0, "",
+                        endpoint.aliases() == null ? List.of() : endpoint.aliases())));
             }
             return declared.isEmpty() ? NONE : new NetworkSettings("", java.util.Map.of(), "", 0, "", "", declared);
         }

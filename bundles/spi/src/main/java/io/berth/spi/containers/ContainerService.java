@@ -131,13 +131,16 @@ public interface ContainerService {
 
     /**
      * {@code docker network connect}: joins a running container to one more network (its next interface, e.g.
-     * {@code eth1}). A stopped container is refused: berth joins networks when a container starts.
+     * {@code eth1}); for a stopped one, records the network, which its next start joins (as dockerd does).
      *
      * @since 1.1
      */
     void connect(String nameOrId, String network, List<String> aliases) throws IOException;
 
-    /** {@code docker network disconnect}: takes a running container off a network it was connected to. @since 1.1 */
+    /**
+     * {@code docker network disconnect}: takes a running container off a network it was connected to; a stopped
+     * one does not join it at its next start. @since 1.1
+     */
     void disconnect(String nameOrId, String network) throws IOException;
 
     /** Removes every stopped container; returns their ids. */

@@ -24,6 +24,7 @@ import java.util.TreeSet;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Docker's {@code bridge} driver on Linux bridges, veth pairs and nftables.
@@ -35,9 +36,12 @@ import java.util.stream.Collectors;
  *
  * <p>All state is in {@code <root>/state.json}; a new instance (a bundle
  * update, a restart after a crash) keeps the bridges and veths the state
- * names, removes the driver's links it does not name, and reloads the
- * nftables table from it in one transaction, so running containers keep
- * their connectivity throughout.
+ * names, removes the links a crash left half-created or half-deleted (the
+ * state records each link before it is created or deleted), and reloads the
+ * nftables table from it in one transaction, so running containers keep their
+ * connectivity throughout.
+ * Links the state never named are left alone, whatever their names: they may
+ * be another daemon's.
  */
 public class BridgeNetworkDriver implements NetworkDriver {
 
@@ -140,13 +144,14 @@ public class BridgeNetworkDriver implements NetworkDriver {
                 internal, options, "", List.of());
 
         HostLinks.deleteIfExists(bridge); // a leftover of ours under this name: nothing the state names
+        announce(bridge);
         try {
             HostLinks.createBridge(bridge, Ipv4Subnet.format(gateway) + "/" + subnet.prefix());
         } catch (IOException | RuntimeException e) {
             undo(e, () -> HostLinks.deleteIfExists(bridge));
             throw e;
         }
-        commitOrUndo(state.with(network), () -> HostLinks.deleteIfExists(bridge));
+        commitOrUndo(state.with(network).settled(), () -> HostLinks.deleteIfExists(bridge));
         return describe(network);
     }
 
@@ -162,8 +167,9 @@ public class BridgeNetworkDriver implements NetworkDriver {
                     + network.endpoints().stream().map(EndpointRecord::id).collect(Collectors.joining(", ")));
         }
         // rules first: they name the bridge, and nft refuses nothing for a missing interface name
-        commit(state.without(networkId));
+        commit(state.without(networkId).withPending(network.bridge()));
         HostLinks.deleteIfExists(network.bridge());
+        settle();
     }
 
     @Override
@@ -200,9 +206,10 @@ public class BridgeNetworkDriver implements NetworkDriver {
                 Ipv4Subnet.format(address), mac, List.of());
 
         HostLinks.deleteIfExists(veth); // a leftover of ours under this name: nothing the state names
+        announce(veth);
         HostLinks.createEndpoint(veth, network.bridge(), netns, interfaceName, mac,
                 Ipv4Subnet.format(address) + "/" + subnet.prefix(), gateway);
-        commitOrUndo(state.with(network.withEndpoint(endpoint, Ipv4Subnet.format(address))),
+        commitOrUndo(state.with(network.withEndpoint(endpoint, Ipv4Subnet.format(address))).settled(),
                 () -> HostLinks.deleteIfExists(veth));
         return describe(network, endpoint);
     }
@@ -240,6 +247,26 @@ public class BridgeNetworkDriver implements NetworkDriver {
         commit(state.with(network.withoutEndpoint(endpointId)));
     }
 
+    /**
+     * Records on disk that {@code link} is about to be created, so that a crash
+     * before the commit that names it leaves a link the next instance knows to
+     * remove, without guessing from names (another daemon's links look alike).
+     */
+    private void announce(String link) throws IOException {
+        BridgeState next = state.withPending(link);
+        next.save(stateFile);
+        state = next;
+    }
+
+    /** Forgets the pending links once their deletion is done. */
+    private void settle() throws IOException {
+        BridgeState next = state.settled();
+        if (next != state) {
+            next.save(stateFile);
+            state = next;
+        }
+    }
+
     /** Makes {@code next} the state: on disk first, then in the kernel's rules. */
     private void commit(BridgeState next) throws IOException {
         next.save(stateFile);
@@ -267,8 +294,10 @@ public class BridgeNetworkDriver implements NetworkDriver {
      * Brings the host in line with the state: the state's bridges exist, carry
      * their gateway and are up (kept as they are when they already do);
      * endpoints whose veth is gone (their namespace went away) are dropped and
-     * their addresses released; the driver's bridges and veths that the state
-     * does not name are deleted; the rules are reloaded in one transaction.
+     * their addresses released; pending links the state does not name (a
+     * crash came before their creation or deletion was recorded as done) are
+     * deleted; the rules are reloaded in one transaction.
+     * Nothing else on the host is touched.
      */
     private void reconcile() throws IOException {
         Map<String, String> bridges = HostLinks.links("bridge");
@@ -294,21 +323,17 @@ public class BridgeNetworkDriver implements NetworkDriver {
             }
             next = next.with(kept);
         }
-        Set<String> namedBridges = next.networks().values().stream().map(NetworkRecord::bridge).collect(Collectors.toSet());
-        Set<String> namedVeths = next.networks().values().stream().flatMap(n -> n.endpoints().stream())
-                .map(EndpointRecord::veth).collect(Collectors.toSet());
-        for (String veth : veths.keySet()) {
-            if (settings.ownsVeth(veth) && !namedVeths.contains(veth)) {
-                LOG.info(() -> "removing leftover veth " + veth);
-                HostLinks.deleteIfExists(veth);
+        Set<String> named = next.networks().values().stream()
+                .flatMap(n -> Stream.concat(Stream.of(n.bridge()),
+                        n.endpoints().stream().map(EndpointRecord::veth)))
+                .collect(Collectors.toSet());
+        for (String link : state.pendingLinks()) {
+            if (!named.contains(link)) {
+                LOG.info(() -> "removing " + link + ", left half-done by an instance that stopped meanwhile");
+                HostLinks.deleteIfExists(link);
             }
         }
-        for (String bridge : bridges.keySet()) {
-            if (settings.ownsBridge(bridge) && !namedBridges.contains(bridge)) {
-                LOG.info(() -> "removing leftover bridge " + bridge);
-                HostLinks.deleteIfExists(bridge);
-            }
-        }
+        next = next.settled();
         if (!next.equals(state)) {
             next.save(stateFile);
             state = next;

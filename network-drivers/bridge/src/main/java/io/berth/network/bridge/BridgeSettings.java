@@ -4,15 +4,16 @@ import java.nio.file.Path;
 
 /**
  * Where the bridge driver keeps its state and how it names what it creates
- * on the host. Everything named with these prefixes (and only that) is the
- * driver's: a new instance removes such links when its state does not name
- * them. Tests use their own names so they never meet a running daemon's.
+ * on the host. A name's prefix does not make a link the driver's: only its
+ * state does (another daemon on the host may use the same prefixes), and its
+ * nftables table is its own by name. Tests use their own names so they never
+ * meet a running daemon's.
  *
  * @param root          the driver's directory, {@code <data-root>/network/bridge}
  * @param table         its nftables table (family {@code ip})
  * @param defaultBridge the Linux bridge of the default network {@code bridge}
- * @param bridgePrefix  how the bridges of user networks start (then hex digits up to 15 characters); every
- *                      bridge so named is the driver's, as is {@code defaultBridge}
+ * @param bridgePrefix  how the bridges of user networks start (then hex digits of the network id's hash, up to
+ *                      15 characters)
  * @param vethPrefix    how the host ends of veth pairs start (+ 8 hex digits; at most 6 characters)
  */
 public record BridgeSettings(Path root, String table, String defaultBridge, String bridgePrefix, String vethPrefix) {
@@ -28,21 +29,15 @@ public record BridgeSettings(Path root, String table, String defaultBridge, Stri
     }
 
     /**
-     * Table {@code berth}, default bridge {@code berth0} (or daemon.json's
-     * {@code bridge}), user bridges {@code berth<hash>} and veths
-     * {@code vberth<hash>}. Not Docker's {@code br-<hash>}: a dockerd on the
-     * same host keeps its bridges.
+     * Default bridge {@code berth0} (or daemon.json's {@code bridge}), user
+     * bridges {@code berth<hash>} and veths {@code vberth<hash>}; not Docker's
+     * {@code br-<hash>}, so a dockerd on the same host keeps its bridges. The
+     * table is {@code berth} for {@code berth0} and {@code berth_<bridge>} for
+     * any other default bridge: two daemons on one host (with different
+     * default bridges, as they must have) never load each other's table.
      */
     public static BridgeSettings defaults(Path root, String defaultBridge) {
-        return new BridgeSettings(root, "berth", defaultBridge, "berth", "vberth");
-    }
-
-    /** Whether a bridge of this name is the driver's: the default one, or named like a user network's. */
-    boolean ownsBridge(String name) {
-        return name.startsWith(bridgePrefix) || name.equals(defaultBridge);
-    }
-
-    boolean ownsVeth(String name) {
-        return name.startsWith(vethPrefix);
+        String table = "berth0".equals(defaultBridge) ? "berth" : "berth_" + defaultBridge;
+        return new BridgeSettings(root, table, defaultBridge, "berth", "vberth");
     }
 }

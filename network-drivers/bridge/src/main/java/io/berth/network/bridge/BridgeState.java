@@ -19,11 +19,15 @@ import java.util.TreeMap;
  * Everything the bridge driver created, as one JSON file
  * ({@code <root>/state.json}, replaced atomically on every change): the
  * networks with their bridges and subnets, and their endpoints with the
- * addresses IPAM gave them and their published ports. A new driver instance
- * rebuilds the host's side (bridges, nftables rules) from it and removes what
- * it does not name. Immutable: every change makes a new state.
+ * addresses IPAM gave them and their published ports, and the links whose
+ * creation or deletion is under way ({@code pendingLinks}: saved before
+ * {@code ip link add} and before {@code ip link delete}, cleared once the
+ * change is done). A new driver instance rebuilds the host's side (bridges,
+ * nftables rules) from it and removes the pending links it does not name; a
+ * link the state never named is not the driver's, whatever its name.
+ * Immutable: every change makes a new state.
  */
-record BridgeState(Map<String, NetworkRecord> networks) {
+record BridgeState(Map<String, NetworkRecord> networks, List<String> pendingLinks) {
 
     /** A network and its host bridge. {@code lastAddress} is where IPAM continues, so a released address is not reused at once. */
     record NetworkRecord(String id, String bridge, String subnet, String gateway, boolean internal,
@@ -81,10 +85,23 @@ record BridgeState(Map<String, NetworkRecord> networks) {
 
     BridgeState {
         networks = Collections.unmodifiableMap(new TreeMap<>(networks)); // sorted by id: a stable file and listing
+        pendingLinks = pendingLinks == null ? List.of() : List.copyOf(pendingLinks);
     }
 
     static BridgeState empty() {
-        return new BridgeState(Map.of());
+        return new BridgeState(Map.of(), List.of());
+    }
+
+    /** This state with {@code link} pending: about to be created, or to be deleted. */
+    BridgeState withPending(String link) {
+        List<String> links = new ArrayList<>(pendingLinks);
+        links.add(link);
+        return new BridgeState(networks, links);
+    }
+
+    /** This state with no link pending: the links created are named by now, the ones deleted gone. */
+    BridgeState settled() {
+        return pendingLinks.isEmpty() ? this : new BridgeState(networks, List.of());
     }
 
     /** Reads the state file; a missing one is an empty state. */
@@ -115,13 +132,13 @@ record BridgeState(Map<String, NetworkRecord> networks) {
     BridgeState with(NetworkRecord network) {
         Map<String, NetworkRecord> map = new TreeMap<>(networks);
         map.put(network.id(), network);
-        return new BridgeState(map);
+        return new BridgeState(map, pendingLinks);
     }
 
     BridgeState without(String networkId) {
         Map<String, NetworkRecord> map = new TreeMap<>(networks);
         map.remove(networkId);
-        return new BridgeState(map);
+        return new BridgeState(map, pendingLinks);
     }
 
     /** Every published port of every endpoint, with the address it goes to. */

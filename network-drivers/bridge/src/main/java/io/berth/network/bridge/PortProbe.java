@@ -79,9 +79,11 @@ final class PortProbe {
             String why = e.getMessage() != null && e.getMessage().contains("assign")
                     ? hostIp + " is not an address of this host"
                     : "address already in use";
-            throw new IllegalArgumentException("cannot publish " + hostIp + ":" + port + "/" + protocol.label() + ": " + why);
+            throw new IllegalArgumentException("failed to bind host port " + hostIp + ":" + port + "/" + protocol.label()
+                    + ": " + why);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot publish " + hostIp + ":" + port + "/" + protocol.label() + ": " + e.getMessage());
+            throw new IllegalArgumentException("failed to bind host port " + hostIp + ":" + port + "/" + protocol.label()
+                    + ": " + e.getMessage());
         }
     }
 }

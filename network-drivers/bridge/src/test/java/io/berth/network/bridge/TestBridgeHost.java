@@ -15,6 +15,9 @@ final class TestBridgeHost {
     static final String TABLE = "berth_t";
     static final String DEFAULT_BRIDGE = "bt0";
 
+    /** The table of a second driver instance, standing for another daemon on the same host. */
+    static final String OTHER_TABLE = "berth_t1";
+
     private TestBridgeHost() {
     }
 
@@ -22,18 +25,29 @@ final class TestBridgeHost {
         return new BridgeSettings(root, TABLE, DEFAULT_BRIDGE, "bt", "vbt");
     }
 
-    /** Deletes the test bridges and veths and the test table, whatever state they are in. */
+    /** Another daemon's driver: the same prefixes (as two berth daemons have), its own default bridge and table. */
+    static BridgeSettings otherDaemon(Path root) {
+        return new BridgeSettings(root, OTHER_TABLE, "bt1", "bt", "vbt");
+    }
+
+    /** Whether a link is one the tests' drivers or the tests themselves made: named {@code bt*} or {@code vbt*}. */
+    static boolean isTestLink(String name) {
+        return name.startsWith("bt") || name.startsWith("vbt");
+    }
+
+    /** Deletes the test bridges and veths and the test tables, whatever state they are in. */
     static void removeLeftovers() throws IOException {
-        BridgeSettings settings = settings(Path.of("/nonexistent"));
         for (String type : List.of("veth", "bridge")) {
             for (String link : HostLinks.links(type).keySet()) {
-                if (type.equals("veth") ? settings.ownsVeth(link) : settings.ownsBridge(link)) {
+                if (isTestLink(link)) {
                     HostLinks.deleteIfExists(link);
                 }
             }
         }
-        if (NetCommands.run(List.of("nft", "list", "table", "ip", TABLE)).exitCode() == 0) {
-            NetCommands.check(List.of("nft", "delete", "table", "ip", TABLE));
+        for (String table : List.of(TABLE, OTHER_TABLE)) {
+            if (NetCommands.run(List.of("nft", "list", "table", "ip", table)).exitCode() == 0) {
+                NetCommands.check(List.of("nft", "delete", "table", "ip", table));
+            }
         }
     }
 }
