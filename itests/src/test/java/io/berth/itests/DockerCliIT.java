@@ -451,6 +451,10 @@ class DockerCliIT {
             String inner = ok("run", "--rm", "--network", "front", "itest/busybox:1", "sh", "-c",
                     "grep inner /etc/hosts | cut -f1").stdout().strip();
             assertTrue(inner.startsWith("10.234.1."), inner);
+            assertEquals("served\n", ok("run", "--rm", "--network", "container:inner", "itest/busybox:1",
+                    "wget", "-qO-", "http://127.0.0.1/").stdout(), "--network container: shares its namespace");
+            assertTrue(ok("run", "--rm", "--network", "container:inner", "itest/busybox:1", "ip", "-o", "-4", "addr",
+                    "show", "eth0").stdout().contains(" " + inner + "/24 "), "with its address");
             // a container that started first learns the later one's name too, and forgets it when it stops
             Await.until("early to know inner", () -> quietly(() -> docker("exec", "early", "wget", "-qO-",
                     "http://inner/").stdout()), "served\n"::equals, daemon::logText);
