@@ -231,6 +231,37 @@ class DockerCliIT {
     }
 
     @Test
+    void searchAsksTheRegistryTheTermNames() throws Exception {
+        int port = freePort();
+        Commands.Result registry = daemon.shell("berth:registry-start --port " + port + " --root "
+                + dir.resolve("registry"));
+        assertEquals(0, registry.exitCode(), registry::toString);
+        try {
+            String host = "127.0.0.1:" + port;
+            for (String name : List.of("team/busybox:1", "busy/app:2", "other:1")) {
+                ok("tag", "itest/busybox:1", host + "/" + name);
+                ok("push", host + "/" + name);
+            }
+            assertEquals("busy/app\nteam/busybox\n", ok("search", "--format", "{{.Name}}", host + "/busy").stdout());
+            String table = ok("search", host + "/box").stdout();
+            assertTrue(table.startsWith("NAME") && table.contains("team/busybox") && !table.contains("other"), table);
+            assertEquals("busy/app\n", ok("search", "--limit", "1", "--format", "{{.Name}}", host + "/busy").stdout());
+            assertEquals("", ok("search", "--filter", "is-official=true", "--format", "{{.Name}}", host + "/busy")
+                    .stdout());
+            Commands.Result badFilter = docker("search", "--filter", "stars=many", host + "/busy");
+            assertTrue(badFilter.stderr().contains("invalid filter 'stars=many'"), badFilter::toString);
+            Commands.Result shell = daemon.shell("berth:search --limit 5 " + host + "/busy");
+            assertEquals(0, shell.exitCode(), shell::toString);
+            assertTrue(shell.stdout().contains("busy/app") && shell.stdout().contains("team/busybox"), shell::toString);
+        } finally {
+            daemon.shell("berth:registry-stop");
+        }
+        Commands.Result nobody = docker("search", "127.0.0.1:" + freePort() + "/busy");
+        assertNotEquals(0, nobody.exitCode());
+        assertTrue(nobody.stderr().contains("cannot reach"), nobody::toString);
+    }
+
+    @Test
     void filesGoInAndOutAndStatsAreMeasured() throws Exception {
         ok("run", "-d", "--name", "busy", "itest/busybox:1", "sh", "-c", "echo inside > /f; while true; do :; done");
         Await.until("the file", () -> diff("busy"), d -> d.contains("A /f"), daemon::logText);

@@ -3,7 +3,7 @@
  * and the seam through which containers say which images they use.
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package io.berth.spi.images;
 
 import org.osgi.annotation.bundle.Export;
