@@ -28,17 +28,7 @@ class DockerCliIT {
     @BeforeEach
     void startDaemon() throws Exception {
         daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"));
-        Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
-        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
-        for (String applet : List.of("sh", "echo", "sleep", "true", "cat", "httpd", "wget", "grep", "cut", "timeout", "ip")) {
-            Files.createSymbolicLink(root.resolve(applet), Path.of("busybox"));
-        }
-        Files.createDirectories(dir.resolve("rootfs/etc"));
-        Files.writeString(dir.resolve("rootfs/etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
-        Path tar = dir.resolve("rootfs.tar");
-        check("tar", "-C", dir.resolve("rootfs").toString(), "-cf", tar.toString(), ".");
-        Commands.Result imported = daemon.shell("berth:import --change 'CMD [\"sh\"]' " + tar + " itest/busybox:1");
-        assertEquals(0, imported.exitCode(), imported::toString);
+        DockerCli.importBusybox(dir, daemon);
     }
 
     @AfterEach
@@ -57,16 +47,11 @@ class DockerCliIT {
     }
 
     private Commands.Result docker(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(dockerBinary(), "-H", "unix://" + daemon.socket));
-        command.addAll(List.of(args));
-        return Commands.run(command.toArray(String[]::new));
+        return DockerCli.overSocket(daemon).docker(args);
     }
 
     private Commands.Result ok(String... args) throws Exception {
-        Commands.Result result = docker(args);
-        assertEquals(0, result.exitCode(), () -> "docker " + String.join(" ", args) + "\n" + result
-                + "\nberthd log:\n" + daemon.logText());
-        return result;
+        return DockerCli.overSocket(daemon).ok(args);
     }
 
     private String diff(String container) {
@@ -130,10 +115,6 @@ class DockerCliIT {
     private static void check(String... command) throws Exception {
         Commands.Result result = Commands.run(command);
         assertEquals(0, result.exitCode(), result::toString);
-    }
-
-    private static String dockerBinary() {
-        return Files.isExecutable(Path.of("/usr/local/bin/docker")) ? "/usr/local/bin/docker" : "/usr/bin/docker";
     }
 
     @Test
@@ -314,7 +295,7 @@ class DockerCliIT {
                 "-H", "tcp://127.0.0.1:" + port, "--tlsverify", "--tlscacert", ca,
                 "--tlscert", pki.resolve("server-cert.pem").toString(), "--tlskey", pki.resolve("server-key.pem").toString());
         String tcp = "tcp://127.0.0.1:" + port;
-        List<String> tls = List.of(dockerBinary(), "-H", tcp, "--tlsverify", "--tlscacert", ca,
+        List<String> tls = List.of(DockerCli.binary(), "-H", tcp, "--tlsverify", "--tlscacert", ca,
                 "--tlscert", pki.resolve("client-cert.pem").toString(), "--tlskey", pki.resolve("client-key.pem").toString());
         assertEquals("1.47\n", tlsOk(tls, "version", "--format", "{{.Server.APIVersion}}").stdout());
         Path tar = dir.resolve("rootfs.tar");
@@ -327,7 +308,7 @@ class DockerCliIT {
         assertEquals("hijacked over TLS\n", tlsOk(tls, "run", "--rm", "itest/busybox:1", "echo", "hijacked over TLS")
                 .stdout());
 
-        Commands.Result noCertificate = Commands.run(dockerBinary(), "-H", tcp, "--tlsverify", "--tlscacert", ca, "ps");
+        Commands.Result noCertificate = Commands.run(DockerCli.binary(), "-H", tcp, "--tlsverify", "--tlscacert", ca, "ps");
         assertNotEquals(0, noCertificate.exitCode());
         assertTrue(noCertificate.stderr().contains("certificate required"), noCertificate::toString);
         Commands.Result plain = Commands.run("curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + port + "/_ping");
@@ -424,7 +405,7 @@ class DockerCliIT {
     }
 
     private String cli() {
-        return dockerBinary() + " -H unix://" + daemon.socket;
+        return DockerCli.binary() + " -H unix://" + daemon.socket;
     }
 
     private static Commands.Result shellPipe(String pipeline) throws Exception {

@@ -9,6 +9,7 @@ import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerConfig;
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.containers.ContainerUpdate;
 import io.berth.spi.containers.ExecConfig;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.containers.LogOptions;
@@ -487,6 +488,68 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                 reservedNames.remove(bare);
             }
         }
+    }
+
+    @Override
+    public Container update(String nameOrId, ContainerUpdate update) throws IOException {
+        Managed m = find(nameOrId);
+        synchronized (m) {
+            HostConfig before = m.stored.container().hostConfig();
+            HostConfig after;
+            try {
+                after = updated(before, update);
+                RuntimeSpecs.validate(after);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw refusal(e, "Cannot update container " + m.id() + ": " + e.getMessage());
+            }
+            if (m.stored.isUp() && !m.stored.state().restarting()) {
+                runtimeOf(m).update(m.id(), RuntimeSpecs.resources(after));
+            }
+            m.stored = m.stored.withHostConfig(after);
+            files.save(m.stored);
+            publish("update", m.stored, Map.of());
+            return m.stored.container();
+        }
+    }
+
+    /** The same kind of exception with Docker's message. */
+    private static RuntimeException refusal(RuntimeException e, String message) {
+        return e instanceof IllegalStateException ? new IllegalStateException(message, e)
+                : new IllegalArgumentException(message, e);
+    }
+
+    /** {@code host} with what {@code update} changes, checked as dockerd checks an update. */
+    private static HostConfig updated(HostConfig h, ContainerUpdate update) {
+        long memory = h.memory();
+        long memorySwap = h.memorySwap();
+        if (update.memory() != 0) {
+            if (update.memorySwap() == 0 && memorySwap > 0 && update.memory() > memorySwap) {
+                throw new IllegalStateException("Memory limit should be smaller than already set memoryswap limit,"
+                        + " update the memoryswap at the same time");
+            }
+            memory = update.memory();
+        }
+        if (update.memorySwap() != 0) {
+            memorySwap = update.memorySwap();
+        }
+        Long pidsLimit = update.pidsLimit() == null ? h.pidsLimit()
+                : update.pidsLimit() <= 0 ? Long.valueOf(0) : update.pidsLimit();
+        HostConfig.RestartPolicy restart = h.restartPolicy();
+        if (update.restartPolicy() != null && update.restartPolicy().name() != null
+                && !update.restartPolicy().name().isEmpty()) {
+            if (!update.restartPolicy().name().equals("no") && h.autoRemove()) {
+                throw new IllegalStateException(
+                        "Restart policy cannot be updated because AutoRemove is enabled for the container");
+            }
+            RestartPolicies.validate(update.restartPolicy(), h.autoRemove());
+            restart = update.restartPolicy();
+        }
+        return new HostConfig(h.binds(), h.networkMode(), h.portBindings(), restart, h.autoRemove(),
+                h.mounts(), h.capAdd(), h.capDrop(), h.dns(), h.dnsOptions(), h.dnsSearch(), h.extraHosts(),
+                h.privileged(), h.publishAllPorts(), h.readonlyRootfs(), h.securityOpt(), h.tmpfs(), h.shmSize(),
+                h.sysctls(), memory, memorySwap, update.nanoCpus() != 0 ? update.nanoCpus() : h.nanoCpus(),
+                update.cpuShares() != 0 ? update.cpuShares() : h.cpuShares(), pidsLimit, h.runtime(),
+                h.usernsMode());
     }
 
     @Override

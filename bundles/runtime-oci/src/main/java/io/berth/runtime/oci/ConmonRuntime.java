@@ -291,6 +291,23 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
         runtime("resume", id);
     }
 
+    /** {@code RUNTIME update --resources FILE}: the limits as config.json has them, a pids limit of 0 as "max". */
+    @Override
+    public void update(String id, RuntimeSpec.Resources resources) throws IOException {
+        requireKnown(id);
+        ObjectNode limits = specWriter.limits(resources);
+        if (resources.pidsLimit() == 0) {
+            limits.putObject("pids").put("limit", -1); // runc and crun read 0 as "unchanged", -1 as no limit
+        }
+        Path file = Files.createTempFile(containerDir(id), "update-", ".json");
+        try {
+            JSON.writeValue(file.toFile(), limits);
+            runtime("update", "--resources", file.toString(), id);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     @Override
     public void delete(String id, boolean force) throws IOException {
         checkId(id);
