@@ -398,6 +398,15 @@ class DockerCliIT {
                 + " run -it --rm itest/busybox:1 sh' /dev/null").stdout();
         assertTrue(session.contains("42"), session);
         ok("run", "-d", "-it", "--name", "term", "itest/busybox:1", "sh");
+        // An exec's terminal has the client's size (ConsoleSize) before the command runs, and nothing but the
+        // command's output comes back: stty used to see 0 x 0 now and then, and the runtime's terminal, cooked
+        // until it ran, turned a Ctrl-D into a NUL shown as "^@". Stdin stays open: script's own terminal does the
+        // same to its Ctrl-D at the end of its input when that comes before the CLI has made it raw.
+        for (int i = 0; i < 5; i++) {
+            String exec = shellPipe("sleep 3 | script -qec 'stty rows 30 cols 100; " + cli()
+                    + " exec -it term sh -c \"stty size; echo hi\"' /dev/null").stdout();
+            assertEquals("30 100\r\nhi\r\n", exec, "exec -it's output, byte for byte");
+        }
         Commands.Result detached = shellPipe("(sleep 1; printf '\\020\\021') | script -qec '" + cli()
                 + " attach term' /dev/null");
         assertTrue(detached.stdout().contains("read escape sequence"), detached::toString);

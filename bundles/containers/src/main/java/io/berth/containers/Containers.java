@@ -630,7 +630,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                     exec.privileged() ? List.of() : spec.process().capDrop());
             String command = String.join(" ", exec.cmd());
             publish("exec_create: " + command, m.stored, Map.of());
-            ExecProcess started = runtimeOf(m).exec(m.id(), new ExecSpec(process, exec.attachStdin()));
+            ExecProcess started = runtimeOf(m).exec(m.id(), execSpec(process, exec));
             publish("exec_start: " + command, m.stored, Map.of());
             StoredContainer stored = m.stored;
             execWatchers.execute(() -> {
@@ -643,6 +643,15 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             });
             return started;
         }
+    }
+
+    /** The runtime's exec spec: the process, its stdin and its terminal's size from {@code ConsoleSize}. */
+    private static ExecSpec execSpec(RuntimeSpec.Process process, ExecConfig exec) {
+        List<Integer> size = exec.consoleSize();
+        boolean sized = size != null && size.size() == 2 && size.get(0) != null && size.get(1) != null
+                && size.get(0) > 0 && size.get(1) > 0;
+        return sized ? new ExecSpec(process, exec.attachStdin(), size.get(0), size.get(1))
+                : new ExecSpec(process, exec.attachStdin());
     }
 
     @Override

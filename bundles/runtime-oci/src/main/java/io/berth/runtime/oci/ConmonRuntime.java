@@ -291,20 +291,22 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
         runtime("resume", id);
     }
 
-    /** {@code RUNTIME update --resources FILE}: the limits as config.json has them, a pids limit of 0 as "max". */
+    /**
+     * {@code RUNTIME update --resources FILE}: the limits as config.json has them. A pids limit of 0 (none) is
+     * written to the cgroup here: both runtimes read 0 as "unchanged", and crun 1.8 refuses runc's -1.
+     */
     @Override
     public void update(String id, RuntimeSpec.Resources resources) throws IOException {
         requireKnown(id);
-        ObjectNode limits = specWriter.limits(resources);
-        if (resources.pidsLimit() == 0) {
-            limits.putObject("pids").put("limit", -1); // runc and crun read 0 as "unchanged", -1 as no limit
-        }
         Path file = Files.createTempFile(containerDir(id), "update-", ".json");
         try {
-            JSON.writeValue(file.toFile(), limits);
+            JSON.writeValue(file.toFile(), specWriter.limits(resources));
             runtime("update", "--resources", file.toString(), id);
         } finally {
             Files.deleteIfExists(file);
+        }
+        if (resources.pidsLimit() == 0) {
+            Cgroups.unlimitPids(CgroupLayout.pathOf(id));
         }
     }
 
@@ -452,10 +454,14 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
                 && config.path("linux").path("maskedPaths").isMissingNode();
         ObjectNode process = specWriter.execProcess(spec.process(), rootfs, config.path("hostname").asText(null),
                 privileged);
+        if (spec.process().terminal() && spec.rows() > 0 && spec.columns() > 0) {
+            // the runtime gives the new terminal this size before the process runs; a resize would come too late
+            process.putObject("consoleSize").put("height", spec.rows()).put("width", spec.columns());
+        }
         Path processFile = Files.createTempFile(containerDir(id), "exec-", ".json");
         Files.write(processFile, JSON.writeValueAsBytes(process));
         List<String> command = runtimeCommand("exec", "--process", processFile.toString());
-        return spec.process().terminal() ? TerminalExec.start(command, id, processFile)
+        return spec.process().terminal() ? TerminalExec.start(command, id, processFile, spec.rows(), spec.columns())
                 : RuntimeExec.start(command, id, spec, processFile);
     }
 
