@@ -27,6 +27,16 @@ final class DockerCli {
         return new DockerCli(daemon, List.of("-H", "unix://" + daemon.socket));
     }
 
+    /** Over tcp://127.0.0.1:PORT with mutual TLS, the client certificate of {@code pki}. */
+    static DockerCli overTls(BerthDaemon daemon, TestPki pki, int port) {
+        return new DockerCli(daemon, pki.clientArgs(port));
+    }
+
+    /** The command line before the docker command, for sh pipelines (the test's paths have no spaces). */
+    String commandLine() {
+        return binary() + " " + String.join(" ", connection);
+    }
+
     static String binary() {
         return Files.isExecutable(Path.of("/usr/local/bin/docker")) ? "/usr/local/bin/docker" : "/usr/bin/docker";
     }

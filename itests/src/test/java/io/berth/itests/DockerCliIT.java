@@ -23,12 +23,22 @@ class DockerCliIT {
     @TempDir
     Path dir;
 
-    private BerthDaemon daemon;
+    BerthDaemon daemon;
 
     @BeforeEach
     void startDaemon() throws Exception {
-        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"));
+        daemon = launch(dir.resolve("daemon"));
         DockerCli.importBusybox(dir, daemon);
+    }
+
+    /** Starts a daemon of the distribution on {@code root}; a subclass adds its transport. */
+    BerthDaemon launch(Path root, String... args) throws Exception {
+        return BerthDaemon.start(DistributionBundles.distribution(), root, args);
+    }
+
+    /** The docker CLI for {@code daemon}: over its unix socket here; a subclass picks another transport. */
+    DockerCli connect(BerthDaemon daemon) {
+        return DockerCli.overSocket(daemon);
     }
 
     @AfterEach
@@ -47,11 +57,11 @@ class DockerCliIT {
     }
 
     private Commands.Result docker(String... args) throws Exception {
-        return DockerCli.overSocket(daemon).docker(args);
+        return connect(daemon).docker(args);
     }
 
     private Commands.Result ok(String... args) throws Exception {
-        return DockerCli.overSocket(daemon).ok(args);
+        return connect(daemon).ok(args);
     }
 
     private String diff(String container) {
@@ -71,7 +81,7 @@ class DockerCliIT {
         }
     }
 
-    private static int freePort() throws java.io.IOException {
+    static int freePort() throws java.io.IOException {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
@@ -81,8 +91,7 @@ class DockerCliIT {
     private void startBridgeDaemon() throws Exception {
         daemon.close();
         Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
-        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("net-daemon"),
-                "--config-file", config.toString());
+        daemon = launch(dir.resolve("net-daemon"), "--config-file", config.toString());
     }
 
     /**
@@ -110,11 +119,6 @@ class DockerCliIT {
         }
         Commands.run("ip", "link", "delete", "bcli0");
         Commands.run("nft", "delete", "table", "ip", "berth");
-    }
-
-    private static void check(String... command) throws Exception {
-        Commands.Result result = Commands.run(command);
-        assertEquals(0, result.exitCode(), result::toString);
     }
 
     @Test
@@ -283,59 +287,24 @@ class DockerCliIT {
     /** The same CLI over tcp:// with mutual TLS: certificates made here by openssl, a client without one refused. */
     @Test
     void theCliWorksOverTcpWithMutualTlsAndStrangersAreTurnedAway() throws Exception {
-        Path pki = Files.createDirectories(dir.resolve("pki"));
-        String ca = pki.resolve("ca.pem").toString();
-        openssl(pki, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem",
-                "-days", "2", "-subj", "/CN=berth-itest-ca");
-        certificate(pki, "server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-        certificate(pki, "client", "extendedKeyUsage=clientAuth\n");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
         int port = freePort();
         daemon.close();
         daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("tls-daemon"),
-                "-H", "tcp://127.0.0.1:" + port, "--tlsverify", "--tlscacert", ca,
-                "--tlscert", pki.resolve("server-cert.pem").toString(), "--tlskey", pki.resolve("server-key.pem").toString());
-        String tcp = "tcp://127.0.0.1:" + port;
-        List<String> tls = List.of(DockerCli.binary(), "-H", tcp, "--tlsverify", "--tlscacert", ca,
-                "--tlscert", pki.resolve("client-cert.pem").toString(), "--tlskey", pki.resolve("client-key.pem").toString());
-        assertEquals("1.47\n", tlsOk(tls, "version", "--format", "{{.Server.APIVersion}}").stdout());
-        Path tar = dir.resolve("rootfs.tar");
-        tlsOk(tls, "import", tar.toString(), "itest/busybox:1");
-        tlsOk(tls, "create", "--name", "over-tls", "itest/busybox:1", "echo", "secure");
-        tlsOk(tls, "start", "over-tls");
-        assertEquals("0\n", tlsOk(tls, "wait", "over-tls").stdout());
-        assertEquals("secure\n", tlsOk(tls, "logs", "over-tls").stdout());
-        tlsOk(tls, "rm", "over-tls");
-        assertEquals("hijacked over TLS\n", tlsOk(tls, "run", "--rm", "itest/busybox:1", "echo", "hijacked over TLS")
+                pki.daemonArgs(port).toArray(String[]::new));
+        DockerCli tls = DockerCli.overTls(daemon, pki, port);
+        assertEquals("1.47\n", tls.ok("version", "--format", "{{.Server.APIVersion}}").stdout());
+        tls.ok("import", dir.resolve("rootfs.tar").toString(), "itest/busybox:1");
+        assertEquals("hijacked over TLS\n", tls.ok("run", "--rm", "itest/busybox:1", "echo", "hijacked over TLS")
                 .stdout());
 
-        Commands.Result noCertificate = Commands.run(DockerCli.binary(), "-H", tcp, "--tlsverify", "--tlscacert", ca, "ps");
+        String tcp = "tcp://127.0.0.1:" + port;
+        Commands.Result noCertificate = Commands.run(DockerCli.binary(), "-H", tcp, "--tlsverify", "--tlscacert",
+                pki.ca(), "ps");
         assertNotEquals(0, noCertificate.exitCode());
         assertTrue(noCertificate.stderr().contains("certificate required"), noCertificate::toString);
         Commands.Result plain = Commands.run("curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + port + "/_ping");
         assertNotEquals(0, plain.exitCode(), "plain HTTP gets no answer");
-    }
-
-    private static Commands.Result tlsOk(List<String> cli, String... args) throws Exception {
-        List<String> command = new ArrayList<>(cli);
-        command.addAll(List.of(args));
-        Commands.Result result = Commands.run(command.toArray(String[]::new));
-        assertEquals(0, result.exitCode(), () -> String.join(" ", command) + "\n" + result);
-        return result;
-    }
-
-    private static void certificate(Path pki, String name, String extensions) throws Exception {
-        openssl(pki, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + "-key.pem", "-out", name + ".csr",
-                "-subj", "/CN=" + name);
-        Files.writeString(pki.resolve(name + ".ext"), extensions.replace("\\n", "\n"));
-        openssl(pki, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
-                "-CAcreateserial", "-out", name + "-cert.pem", "-days", "2", "-extfile", name + ".ext");
-    }
-
-    private static void openssl(Path dir, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("sh", "-c", "cd \"$0\" && exec openssl \"$@\"",
-                dir.toString()));
-        command.addAll(List.of(args));
-        check(command.toArray(String[]::new));
     }
 
     /**
@@ -414,7 +383,7 @@ class DockerCliIT {
     }
 
     private String cli() {
-        return DockerCli.binary() + " -H unix://" + daemon.socket;
+        return connect(daemon).commandLine();
     }
 
     private static Commands.Result shellPipe(String pipeline) throws Exception {
