@@ -87,6 +87,15 @@ class DockerCliIT {
         }
     }
 
+    /** Starts the daemon's registry server on a free port of 127.0.0.1 and returns the port. */
+    private int startRegistry() throws Exception {
+        int port = freePort();
+        Commands.Result registry = daemon.shell("berth:registry-start --port " + port + " --root "
+                + dir.resolve("registry"));
+        assertEquals(0, registry.exitCode(), registry::toString);
+        return port;
+    }
+
     /** (Re)starts the test's daemon on its own data-root with the bridge driver on: default bridge {@code bcli0}. */
     private void startBridgeDaemon() throws Exception {
         daemon.close();
@@ -168,10 +177,7 @@ class DockerCliIT {
 
     @Test
     void imagesTravelThroughARegistryArchivesAndCommits() throws Exception {
-        int port = freePort();
-        Commands.Result registry = daemon.shell("berth:registry-start --port " + port + " --root "
-                + dir.resolve("registry"));
-        assertEquals(0, registry.exitCode(), registry::toString);
+        int port = startRegistry();
         try {
             String remote = "127.0.0.1:" + port + "/cli/busybox:1";
             ok("tag", "itest/busybox:1", remote);
@@ -217,10 +223,7 @@ class DockerCliIT {
 
     @Test
     void searchAsksTheRegistryTheTermNames() throws Exception {
-        int port = freePort();
-        Commands.Result registry = daemon.shell("berth:registry-start --port " + port + " --root "
-                + dir.resolve("registry"));
-        assertEquals(0, registry.exitCode(), registry::toString);
+        int port = startRegistry();
         try {
             String host = "127.0.0.1:" + port;
             for (String name : List.of("team/busybox:1", "busy/app:2", "other:1")) {
