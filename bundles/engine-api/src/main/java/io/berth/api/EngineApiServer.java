@@ -125,7 +125,7 @@ public class EngineApiServer {
         new ContainerEndpoints(containerService, streams).addTo(routes);
         new ImageEndpoints(imageStore).addTo(routes);
         new TransferEndpoints(imageStore).addTo(routes);
-        new SearchEndpoints(new Service<>(() -> registry, "the registry client (bundle io.berth.registry.client)"))
+        new SearchEndpoints(new Service<>(() -> registry, "the registry client (bundle io.berth.registry-client)"))
                 .addTo(routes);
         new ArchiveEndpoints(containerService).addTo(routes);
         new StatsEndpoints(containerService).addTo(routes);
