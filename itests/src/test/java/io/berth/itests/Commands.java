@@ -24,6 +24,13 @@ final class Commands {
         return run(null, command);
     }
 
+    /** Runs it and fails the test, with its output, unless it exits 0. */
+    static Result check(String... command) throws IOException, InterruptedException {
+        Result result = run(command);
+        org.junit.jupiter.api.Assertions.assertEquals(0, result.exitCode(), result::toString);
+        return result;
+    }
+
     /** Runs it with {@code stdin} (a file, or /dev/null when null) as its stdin. */
     static Result run(Path stdin, String... command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("berth-itest-out", ".txt");

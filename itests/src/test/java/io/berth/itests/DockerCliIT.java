@@ -25,22 +25,27 @@ class DockerCliIT {
     @TempDir
     Path dir;
 
-    private BerthDaemon daemon;
+    BerthDaemon daemon;
 
     @BeforeEach
     void startDaemon() throws Exception {
-        daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("daemon"));
-        Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
-        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
-        for (String applet : List.of("sh", "echo", "sleep", "true", "cat", "httpd", "wget", "grep", "cut", "timeout", "ip")) {
-            Files.createSymbolicLink(root.resolve(applet), Path.of("busybox"));
-        }
-        Files.createDirectories(dir.resolve("rootfs/etc"));
-        Files.writeString(dir.resolve("rootfs/etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
-        Path tar = dir.resolve("rootfs.tar");
-        check("tar", "-C", dir.resolve("rootfs").toString(), "-cf", tar.toString(), ".");
-        Commands.Result imported = daemon.shell("berth:import --change 'CMD [\"sh\"]' " + tar + " itest/busybox:1");
-        assertEquals(0, imported.exitCode(), imported::toString);
+        daemon = launch(dir.resolve("daemon"));
+        DockerCli.importBusybox(dir, daemon);
+    }
+
+    /** Starts a daemon of the distribution on {@code root}. */
+    BerthDaemon launch(Path root, String... args) throws Exception {
+        return launch(DistributionBundles.distribution(), root, args);
+    }
+
+    /** Starts a daemon of that copy of the distribution on {@code root}; a subclass adds its transport. */
+    BerthDaemon launch(Path distribution, Path root, String... args) throws Exception {
+        return BerthDaemon.start(distribution, root, args);
+    }
+
+    /** The docker CLI for {@code daemon}: over its unix socket here; a subclass picks another transport. */
+    DockerCli connect(BerthDaemon daemon) {
+        return DockerCli.overSocket(daemon);
     }
 
     @AfterEach
@@ -59,16 +64,11 @@ class DockerCliIT {
     }
 
     private Commands.Result docker(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(dockerBinary(), "-H", "unix://" + daemon.socket));
-        command.addAll(List.of(args));
-        return Commands.run(command.toArray(String[]::new));
+        return connect(daemon).docker(args);
     }
 
     private Commands.Result ok(String... args) throws Exception {
-        Commands.Result result = docker(args);
-        assertEquals(0, result.exitCode(), () -> "docker " + String.join(" ", args) + "\n" + result
-                + "\nberthd log:\n" + daemon.logText());
-        return result;
+        return connect(daemon).ok(args);
     }
 
     private String diff(String container) {
@@ -88,10 +88,19 @@ class DockerCliIT {
         }
     }
 
-    private static int freePort() throws java.io.IOException {
+    static int freePort() throws java.io.IOException {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
+    }
+
+    /** Starts the daemon's registry server on a free port of 127.0.0.1 and returns the port. */
+    private int startRegistry() throws Exception {
+        int port = freePort();
+        Commands.Result registry = daemon.shell("berth:registry-start --port " + port + " --root "
+                + dir.resolve("registry"));
+        assertEquals(0, registry.exitCode(), registry::toString);
+        return port;
     }
 
     /** (Re)starts the test's daemon on its own data-root with the bridge driver on: default bridge {@code bcli0}. */
@@ -103,7 +112,7 @@ class DockerCliIT {
     private void startBridgeDaemon(Path distribution) throws Exception {
         daemon.close();
         Path config = Files.writeString(dir.resolve("bridge.json"), "{\"bridge\": \"bcli0\"}");
-        daemon = BerthDaemon.start(distribution, dir.resolve("net-daemon"), "--config-file", config.toString());
+        daemon = launch(distribution, dir.resolve("net-daemon"), "--config-file", config.toString());
     }
 
     /**
@@ -135,15 +144,6 @@ class DockerCliIT {
         }
         Commands.run("ip", "link", "delete", "bcli0");
         Commands.run("nft", "delete", "table", "ip", "berth_bcli0");
-    }
-
-    private static void check(String... command) throws Exception {
-        Commands.Result result = Commands.run(command);
-        assertEquals(0, result.exitCode(), result::toString);
-    }
-
-    private static String dockerBinary() {
-        return Files.isExecutable(Path.of("/usr/local/bin/docker")) ? "/usr/local/bin/docker" : "/usr/bin/docker";
     }
 
     @Test
@@ -193,10 +193,7 @@ class DockerCliIT {
 
     @Test
     void imagesTravelThroughARegistryArchivesAndCommits() throws Exception {
-        int port = freePort();
-        Commands.Result registry = daemon.shell("berth:registry-start --port " + port + " --root "
-                + dir.resolve("registry"));
-        assertEquals(0, registry.exitCode(), registry::toString);
+        int port = startRegistry();
         try {
             String remote = "127.0.0.1:" + port + "/cli/busybox:1";
             ok("tag", "itest/busybox:1", remote);
@@ -241,6 +238,34 @@ class DockerCliIT {
     }
 
     @Test
+    void searchAsksTheRegistryTheTermNames() throws Exception {
+        int port = startRegistry();
+        try {
+            String host = "127.0.0.1:" + port;
+            for (String name : List.of("team/busybox:1", "busy/app:2", "other:1")) {
+                ok("tag", "itest/busybox:1", host + "/" + name);
+                ok("push", host + "/" + name);
+            }
+            assertEquals("busy/app\nteam/busybox\n", ok("search", "--format", "{{.Name}}", host + "/busy").stdout());
+            String table = ok("search", host + "/box").stdout();
+            assertTrue(table.startsWith("NAME") && table.contains("team/busybox") && !table.contains("other"), table);
+            assertEquals("busy/app\n", ok("search", "--limit", "1", "--format", "{{.Name}}", host + "/busy").stdout());
+            assertEquals("", ok("search", "--filter", "is-official=true", "--format", "{{.Name}}", host + "/busy")
+                    .stdout());
+            Commands.Result badFilter = docker("search", "--filter", "stars=many", host + "/busy");
+            assertTrue(badFilter.stderr().contains("invalid filter 'stars=many'"), badFilter::toString);
+            Commands.Result shell = daemon.shell("berth:search --limit 5 " + host + "/busy");
+            assertEquals(0, shell.exitCode(), shell::toString);
+            assertTrue(shell.stdout().contains("busy/app") && shell.stdout().contains("team/busybox"), shell::toString);
+        } finally {
+            daemon.shell("berth:registry-stop");
+        }
+        Commands.Result nobody = docker("search", "127.0.0.1:" + freePort() + "/busy");
+        assertNotEquals(0, nobody.exitCode());
+        assertTrue(nobody.stderr().contains("cannot reach"), nobody::toString);
+    }
+
+    @Test
     void filesGoInAndOutAndStatsAreMeasured() throws Exception {
         ok("run", "-d", "--name", "busy", "itest/busybox:1", "sh", "-c", "echo inside > /f; while true; do :; done");
         Await.until("the file", () -> diff("busy"), d -> d.contains("A /f"), daemon::logText);
@@ -281,59 +306,24 @@ class DockerCliIT {
     /** The same CLI over tcp:// with mutual TLS: certificates made here by openssl, a client without one refused. */
     @Test
     void theCliWorksOverTcpWithMutualTlsAndStrangersAreTurnedAway() throws Exception {
-        Path pki = Files.createDirectories(dir.resolve("pki"));
-        String ca = pki.resolve("ca.pem").toString();
-        openssl(pki, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem",
-                "-days", "2", "-subj", "/CN=berth-itest-ca");
-        certificate(pki, "server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-        certificate(pki, "client", "extendedKeyUsage=clientAuth\n");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
         int port = freePort();
         daemon.close();
         daemon = BerthDaemon.start(DistributionBundles.distribution(), dir.resolve("tls-daemon"),
-                "-H", "tcp://127.0.0.1:" + port, "--tlsverify", "--tlscacert", ca,
-                "--tlscert", pki.resolve("server-cert.pem").toString(), "--tlskey", pki.resolve("server-key.pem").toString());
-        String tcp = "tcp://127.0.0.1:" + port;
-        List<String> tls = List.of(dockerBinary(), "-H", tcp, "--tlsverify", "--tlscacert", ca,
-                "--tlscert", pki.resolve("client-cert.pem").toString(), "--tlskey", pki.resolve("client-key.pem").toString());
-        assertEquals("1.47\n", tlsOk(tls, "version", "--format", "{{.Server.APIVersion}}").stdout());
-        Path tar = dir.resolve("rootfs.tar");
-        tlsOk(tls, "import", tar.toString(), "itest/busybox:1");
-        tlsOk(tls, "create", "--name", "over-tls", "itest/busybox:1", "echo", "secure");
-        tlsOk(tls, "start", "over-tls");
-        assertEquals("0\n", tlsOk(tls, "wait", "over-tls").stdout());
-        assertEquals("secure\n", tlsOk(tls, "logs", "over-tls").stdout());
-        tlsOk(tls, "rm", "over-tls");
-        assertEquals("hijacked over TLS\n", tlsOk(tls, "run", "--rm", "itest/busybox:1", "echo", "hijacked over TLS")
+                pki.daemonArgs(port).toArray(String[]::new));
+        DockerCli tls = DockerCli.overTls(daemon, pki, port);
+        assertEquals("1.47\n", tls.ok("version", "--format", "{{.Server.APIVersion}}").stdout());
+        tls.ok("import", dir.resolve("rootfs.tar").toString(), "itest/busybox:1");
+        assertEquals("hijacked over TLS\n", tls.ok("run", "--rm", "itest/busybox:1", "echo", "hijacked over TLS")
                 .stdout());
 
-        Commands.Result noCertificate = Commands.run(dockerBinary(), "-H", tcp, "--tlsverify", "--tlscacert", ca, "ps");
+        String tcp = "tcp://127.0.0.1:" + port;
+        Commands.Result noCertificate = Commands.run(DockerCli.binary(), "-H", tcp, "--tlsverify", "--tlscacert",
+                pki.ca(), "ps");
         assertNotEquals(0, noCertificate.exitCode());
         assertTrue(noCertificate.stderr().contains("certificate required"), noCertificate::toString);
         Commands.Result plain = Commands.run("curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + port + "/_ping");
         assertNotEquals(0, plain.exitCode(), "plain HTTP gets no answer");
-    }
-
-    private static Commands.Result tlsOk(List<String> cli, String... args) throws Exception {
-        List<String> command = new ArrayList<>(cli);
-        command.addAll(List.of(args));
-        Commands.Result result = Commands.run(command.toArray(String[]::new));
-        assertEquals(0, result.exitCode(), () -> String.join(" ", command) + "\n" + result);
-        return result;
-    }
-
-    private static void certificate(Path pki, String name, String extensions) throws Exception {
-        openssl(pki, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + "-key.pem", "-out", name + ".csr",
-                "-subj", "/CN=" + name);
-        Files.writeString(pki.resolve(name + ".ext"), extensions.replace("\\n", "\n"));
-        openssl(pki, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
-                "-CAcreateserial", "-out", name + "-cert.pem", "-days", "2", "-extfile", name + ".ext");
-    }
-
-    private static void openssl(Path dir, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("sh", "-c", "cd \"$0\" && exec openssl \"$@\"",
-                dir.toString()));
-        command.addAll(List.of(args));
-        check(command.toArray(String[]::new));
     }
 
     /**
@@ -396,6 +386,15 @@ class DockerCliIT {
                 + " run -it --rm itest/busybox:1 sh' /dev/null").stdout();
         assertTrue(session.contains("42"), session);
         ok("run", "-d", "-it", "--name", "term", "itest/busybox:1", "sh");
+        // An exec's terminal has the client's size (ConsoleSize) before the command runs, and nothing but the
+        // command's output comes back: stty used to see 0 x 0 now and then, and the runtime's terminal, cooked
+        // until it ran, turned a Ctrl-D into a NUL shown as "^@". Stdin stays open: script's own terminal does the
+        // same to its Ctrl-D at the end of its input when that comes before the CLI has made it raw.
+        for (int i = 0; i < 5; i++) {
+            String exec = shellPipe("sleep 3 | script -qec 'stty rows 30 cols 100; " + cli()
+                    + " exec -it term sh -c \"stty size; echo hi\"' /dev/null").stdout();
+            assertEquals("30 100\r\nhi\r\n", exec, "exec -it's output, byte for byte");
+        }
         Commands.Result detached = shellPipe("(sleep 1; printf '\\020\\021') | script -qec '" + cli()
                 + " attach term' /dev/null");
         assertTrue(detached.stdout().contains("read escape sequence"), detached::toString);
@@ -403,7 +402,7 @@ class DockerCliIT {
     }
 
     private String cli() {
-        return dockerBinary() + " -H unix://" + daemon.socket;
+        return connect(daemon).commandLine();
     }
 
     private static Commands.Result shellPipe(String pipeline) throws Exception {
@@ -534,7 +533,7 @@ class DockerCliIT {
     @Test
     void aBridgeBundleUpdateDropsNoFetchAndTheNewInstanceKeepsTheEndpoints() throws Exception {
         Path copy = dir.resolve("berth");
-        check("cp", "-a", DistributionBundles.distribution().toString(), copy.toString());
+        Commands.check("cp", "-a", DistributionBundles.distribution().toString(), copy.toString());
         startBridgeDaemon(copy);
         try {
             ok("import", dir.resolve("rootfs.tar").toString(), "itest/busybox:1");

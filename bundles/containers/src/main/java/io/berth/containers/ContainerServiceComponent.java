@@ -8,6 +8,7 @@ import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerConfig;
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.containers.ContainerUpdate;
 import io.berth.spi.containers.ExecConfig;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.containers.LogOptions;
@@ -318,6 +319,11 @@ public class ContainerServiceComponent implements ContainerService, Runtimes {
     @Override
     public Image commit(String nameOrId, CommitRequest request) throws IOException {
         return containers.commit(nameOrId, request);
+    }
+
+    @Override
+    public Container update(String nameOrId, ContainerUpdate update) throws IOException {
+        return containers.update(nameOrId, update);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerConfig;
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.containers.ContainerUpdate;
 import io.berth.spi.containers.ExecConfig;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.containers.LogOptions;
@@ -490,6 +491,68 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
     }
 
     @Override
+    public Container update(String nameOrId, ContainerUpdate update) throws IOException {
+        Managed m = find(nameOrId);
+        synchronized (m) {
+            HostConfig before = m.stored.container().hostConfig();
+            HostConfig after;
+            try {
+                after = updated(before, update);
+                RuntimeSpecs.validate(after);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw refusal(e, "Cannot update container " + m.id() + ": " + e.getMessage());
+            }
+            if (m.stored.isUp() && !m.stored.state().restarting()) {
+                runtimeOf(m).update(m.id(), RuntimeSpecs.resources(after));
+            }
+            m.stored = m.stored.withHostConfig(after);
+            files.save(m.stored);
+            publish("update", m.stored, Map.of());
+            return m.stored.container();
+        }
+    }
+
+    /** The same kind of exception with Docker's message. */
+    private static RuntimeException refusal(RuntimeException e, String message) {
+        return e instanceof IllegalStateException ? new IllegalStateException(message, e)
+                : new IllegalArgumentException(message, e);
+    }
+
+    /** {@code host} with what {@code update} changes, checked as dockerd checks an update. */
+    private static HostConfig updated(HostConfig h, ContainerUpdate update) {
+        long memory = h.memory();
+        long memorySwap = h.memorySwap();
+        if (update.memory() != 0) {
+            if (update.memorySwap() == 0 && memorySwap > 0 && update.memory() > memorySwap) {
+                throw new IllegalStateException("Memory limit should be smaller than already set memoryswap limit,"
+                        + " update the memoryswap at the same time");
+            }
+            memory = update.memory();
+        }
+        if (update.memorySwap() != 0) {
+            memorySwap = update.memorySwap();
+        }
+        Long pidsLimit = update.pidsLimit() == null ? h.pidsLimit()
+                : update.pidsLimit() <= 0 ? Long.valueOf(0) : update.pidsLimit();
+        HostConfig.RestartPolicy restart = h.restartPolicy();
+        if (update.restartPolicy() != null && update.restartPolicy().name() != null
+                && !update.restartPolicy().name().isEmpty()) {
+            if (!update.restartPolicy().name().equals("no") && h.autoRemove()) {
+                throw new IllegalStateException(
+                        "Restart policy cannot be updated because AutoRemove is enabled for the container");
+            }
+            RestartPolicies.validate(update.restartPolicy(), h.autoRemove());
+            restart = update.restartPolicy();
+        }
+        return new HostConfig(h.binds(), h.networkMode(), h.portBindings(), restart, h.autoRemove(),
+                h.mounts(), h.capAdd(), h.capDrop(), h.dns(), h.dnsOptions(), h.dnsSearch(), h.extraHosts(),
+                h.privileged(), h.publishAllPorts(), h.readonlyRootfs(), h.securityOpt(), h.tmpfs(), h.shmSize(),
+                h.sysctls(), memory, memorySwap, update.nanoCpus() != 0 ? update.nanoCpus() : h.nanoCpus(),
+                update.cpuShares() != 0 ? update.cpuShares() : h.cpuShares(), pidsLimit, h.runtime(),
+                h.usernsMode());
+    }
+
+    @Override
     public List<String> prune() throws IOException {
         List<String> removed = new ArrayList<>();
         for (Managed m : List.copyOf(containers.values())) {
@@ -567,7 +630,7 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
                     exec.privileged() ? List.of() : spec.process().capDrop());
             String command = String.join(" ", exec.cmd());
             publish("exec_create: " + command, m.stored, Map.of());
-            ExecProcess started = runtimeOf(m).exec(m.id(), new ExecSpec(process, exec.attachStdin()));
+            ExecProcess started = runtimeOf(m).exec(m.id(), execSpec(process, exec));
             publish("exec_start: " + command, m.stored, Map.of());
             StoredContainer stored = m.stored;
             execWatchers.execute(() -> {
@@ -580,6 +643,15 @@ final class Containers implements ContainerService, ImageUsers, AutoCloseable {
             });
             return started;
         }
+    }
+
+    /** The runtime's exec spec: the process, its stdin and its terminal's size from {@code ConsoleSize}. */
+    private static ExecSpec execSpec(RuntimeSpec.Process process, ExecConfig exec) {
+        List<Integer> size = exec.consoleSize();
+        boolean sized = size != null && size.size() == 2 && size.get(0) != null && size.get(1) != null
+                && size.get(0) > 0 && size.get(1) > 0;
+        return sized ? new ExecSpec(process, exec.attachStdin(), size.get(0), size.get(1))
+                : new ExecSpec(process, exec.attachStdin());
     }
 
     @Override

@@ -68,6 +68,12 @@ final class RuntimeSpecs {
         }
     }
 
+    /** The limits a container runs with: its memory, swap, CPUs, CPU shares and pids limit (0: none). */
+    static RuntimeSpec.Resources resources(HostConfig host) {
+        return new RuntimeSpec.Resources(host.memory(), host.memorySwap(), host.nanoCpus(), host.cpuShares(),
+                host.pidsLimit() == null || host.pidsLimit() < 0 ? 0 : host.pidsLimit());
+    }
+
     /**
      * The spec that runs {@code command} of a container whose root filesystem is mounted at {@code rootfs}, with
      * the mounts its volumes, binds and tmpfs need (the volume planner's), in user namespace {@code userNamespace}
@@ -89,9 +95,7 @@ final class RuntimeSpecs {
         RuntimeSpec.Process process = new RuntimeSpec.Process(List.copyOf(command), nonNull(config.env()),
                 orEmpty(config.workingDir()), orEmpty(config.user()), config.tty(), noNewPrivileges,
                 nonNull(host.capAdd()), nonNull(host.capDrop()));
-        RuntimeSpec.Resources resources = new RuntimeSpec.Resources(host.memory(), host.memorySwap(),
-                host.nanoCpus(), host.cpuShares(),
-                host.pidsLimit() == null || host.pidsLimit() < 0 ? 0 : host.pidsLimit());
+        RuntimeSpec.Resources resources = resources(host);
         List<String> hosts = new ArrayList<>(network == null ? List.of() : network.hosts());
         for (String extra : nonNull(host.extraHosts())) {
             hosts.add(hostsLine(extra));

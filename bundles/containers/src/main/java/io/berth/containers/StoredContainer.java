@@ -3,6 +3,7 @@ package io.berth.containers;
 import io.berth.spi.idmap.IdMap;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.berth.spi.containers.Container;
+import io.berth.spi.containers.HostConfig;
 import io.berth.spi.runtime.RuntimeSpec;
 import java.util.List;
 
@@ -59,6 +60,13 @@ record StoredContainer(Container container, String runtime, boolean stoppedByUse
     StoredContainer withNetworkSettings(Container.NetworkSettings settings) {
         return new StoredContainer(container.withNetworkSettings(settings), runtime, stoppedByUser, parentChainId,
                 mounts, volumes, idMap);
+    }
+
+    StoredContainer withHostConfig(HostConfig hostConfig) {
+        Container c = container;
+        return new StoredContainer(new Container(c.id(), c.created(), c.path(), c.args(), c.state(), c.image(),
+                c.name(), c.restartCount(), c.driver(), c.logPath(), c.mounts(), c.config(), hostConfig,
+                c.networkSettings()), runtime, stoppedByUser, parentChainId, mounts, volumes, idMap);
     }
 
     StoredContainer withStoppedByUser(boolean stopped) {

@@ -10,6 +10,7 @@ import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerConfig;
 import io.berth.spi.containers.ContainerFilter;
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.containers.ContainerUpdate;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.containers.LogOptions;
 import io.berth.spi.containers.LogReader;
@@ -28,7 +29,7 @@ import org.eclipse.jetty.http.HttpStatus;
 
 /**
  * {@code /containers/...}: what {@code docker create/ps/inspect/start/stop/restart/kill/rm/wait/logs/pause/
- * unpause/rename/top/diff/export/container prune} call, with the parameters the docker CLI sends.
+ * unpause/rename/update/top/diff/export/container prune} call, with the parameters the docker CLI sends.
  */
 final class ContainerEndpoints {
 
@@ -63,6 +64,7 @@ final class ContainerEndpoints {
                 .add("POST", one + "/unpause", x -> noContent(x, () -> service.get().unpause(x.path("id"))))
                 .add("POST", one + "/rename", x -> noContent(x, () -> service.get().rename(x.path("id"),
                         required(x, "name"))))
+                .add("POST", one + "/update", this::update)
                 .add("GET", one + "/top", this::top)
                 .add("GET", one + "/changes", this::changes)
                 .add("GET", one + "/export", this::export);
@@ -141,6 +143,36 @@ final class ContainerEndpoints {
         ObjectNode answer = Exchange.JSON.createObjectNode().put("Id", created.id());
         answer.putArray("Warnings");
         x.json(HttpStatus.CREATED_201, answer);
+    }
+
+    /** The fields of {@code POST /containers/{id}/update} that berth applies; the CLI sends the others empty. */
+    private static final List<String> UPDATABLE = List.of("Memory", "MemorySwap", "NanoCpus", "CpuShares",
+            "PidsLimit", "RestartPolicy");
+
+    /** {@code docker update}: a field berth cannot change yet is refused unless it is empty, so nothing is lost. */
+    private void update(Exchange x) throws IOException {
+        JsonNode body = x.bodyTree();
+        if (body == null) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "the update is empty: give the limits to change");
+        }
+        body.fields().forEachRemaining(field -> {
+            JsonNode value = field.getValue();
+            boolean empty = value.isNull() || (value.isNumber() && value.asLong() == 0)
+                    || (value.isTextual() && value.asText().isEmpty()) || (value.isBoolean() && !value.asBoolean())
+                    || (value.isContainerNode() && value.isEmpty());
+            if (!empty && !UPDATABLE.contains(field.getKey())) {
+                throw new ApiException(HttpStatus.BAD_REQUEST_400, "berth cannot update " + field.getKey()
+                        + ": it updates " + String.join(", ", UPDATABLE));
+            }
+        });
+        ContainerUpdate update;
+        try {
+            update = Exchange.JSON.treeToValue(body, ContainerUpdate.class);
+        } catch (IOException e) {
+            throw new ApiException(HttpStatus.BAD_REQUEST_400, "invalid JSON: " + Exchange.firstLine(e.getMessage()));
+        }
+        service.get().update(x.path("id"), update);
+        x.json(HttpStatus.OK_200, Exchange.JSON.createObjectNode().set("Warnings", Exchange.JSON.createArrayNode()));
     }
 
     private void inspect(Exchange x) throws IOException {

@@ -4,6 +4,7 @@ import io.berth.spi.containers.ContainerService;
 import io.berth.spi.events.Events;
 import io.berth.spi.images.ImageStore;
 import io.berth.spi.images.LayerStore;
+import io.berth.spi.images.RegistryClient;
 import io.berth.spi.kernel.KernelProperties;
 import io.berth.spi.network.NetworkService;
 import io.berth.spi.shell.CommandShell;
@@ -97,6 +98,10 @@ public class EngineApiServer {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile NetworkService networks;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile RegistryClient registry;
+
     @Activate
     public EngineApiServer(BundleContext context, DaemonSettings settings) {
         tls = Tls.of(settings);
@@ -120,6 +125,8 @@ public class EngineApiServer {
         new ContainerEndpoints(containerService, streams).addTo(routes);
         new ImageEndpoints(imageStore).addTo(routes);
         new TransferEndpoints(imageStore).addTo(routes);
+        new SearchEndpoints(new Service<>(() -> registry, "the registry client (bundle io.berth.registry-client)"))
+                .addTo(routes);
         new ArchiveEndpoints(containerService).addTo(routes);
         new StatsEndpoints(containerService).addTo(routes);
         new VolumeEndpoints(volumeService).addTo(routes);

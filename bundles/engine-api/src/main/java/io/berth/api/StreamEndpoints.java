@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -214,7 +215,12 @@ final class StreamEndpoints {
                 throw new ApiException(HttpStatus.CONFLICT_409, "Error: Exec command " + exec.id
                         + " has already run");
             }
-            exec.process = service.get().exec(exec.containerId, exec.config);
+            ExecConfig config = exec.config;
+            JsonNode size = body == null ? null : body.get("ConsoleSize"); // the start's wins over the create's
+            if (size != null && size.isArray() && size.size() == 2) {
+                config = config.withConsoleSize(List.of(size.get(0).asInt(), size.get(1).asInt()));
+            }
+            exec.process = service.get().exec(exec.containerId, config);
         }
         ExecProcess process = exec.process;
         if (detach) {

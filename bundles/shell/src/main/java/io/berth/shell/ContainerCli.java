@@ -6,6 +6,7 @@ import io.berth.spi.containers.CommitRequest;
 import io.berth.spi.containers.Container;
 import io.berth.spi.containers.ContainerFilter;
 import io.berth.spi.containers.ContainerService;
+import io.berth.spi.containers.ContainerUpdate;
 import io.berth.spi.containers.HostConfig;
 import io.berth.spi.containers.HumanTime;
 import io.berth.spi.containers.LogOptions;
@@ -248,6 +249,30 @@ final class ContainerCli {
     void rename(@Parameters(index = "0", paramLabel = "CONTAINER") String name,
                 @Parameters(index = "1", paramLabel = "NEW_NAME") String newName) throws IOException {
         containers.rename(name, newName);
+    }
+
+    @Command(name = "update", description = "Update configuration of one or more containers")
+    void update(@Option(names = {"-m", "--memory"}, description = "memory limit (e.g. 512m)") String memory,
+                @Option(names = "--memory-swap", description = "memory plus swap limit, -1 for unlimited swap")
+                String memorySwap,
+                @Option(names = "--cpus", description = "number of CPUs (e.g. 1.5)") String cpus,
+                @Option(names = {"-c", "--cpu-shares"}, description = "CPU shares (relative weight)") String shares,
+                @Option(names = "--pids-limit", description = "most processes and threads, -1 for unlimited")
+                String pidsLimit,
+                @Option(names = "--restart", description = "restart policy: no, on-failure[:N], always, unless-stopped")
+                String restart,
+                @Parameters(paramLabel = "CONTAINER", arity = "1..*") List<String> names) throws IOException {
+        ContainerUpdate update = new ContainerUpdate(
+                memory == null ? 0 : ByteSizes.parse(memory, "-m, --memory"),
+                memorySwap == null ? 0 : memorySwap.equals("-1") ? -1 : ByteSizes.parse(memorySwap, "--memory-swap"),
+                cpus == null ? 0 : RunOptions.nanoCpus(cpus),
+                shares == null ? 0 : RunOptions.integer(shares, "-c, --cpu-shares"),
+                pidsLimit == null ? null : (long) RunOptions.integer(pidsLimit, "--pids-limit"),
+                restart == null ? null : JSON.treeToValue(RunOptions.restartPolicy(restart), HostConfig.RestartPolicy.class));
+        if (update.equals(new ContainerUpdate(0, 0, 0, 0, null, null))) {
+            throw new IllegalArgumentException("you must provide one or more flags when using this command");
+        }
+        forEach(names, name -> containers.update(name, update));
     }
 
     @Command(name = "ps", description = "List containers")

@@ -27,9 +27,12 @@ final class GogoShellSession implements ShellSession {
     private final PrintStream console = new PrintStream(out, true, StandardCharsets.UTF_8);
     private final PrintStream errors = new PrintStream(err, true, StandardCharsets.UTF_8);
     private final CommandSession session;
+    private final NameCompletion.Names names;
 
-    GogoShellSession(CommandProcessor processor) {
+    /** @param names the containers, images, networks and volumes that completion offers */
+    GogoShellSession(CommandProcessor processor, NameCompletion.Names names) {
         this.session = processor.createSession(in, console, errors);
+        this.names = names;
     }
 
     @Override
@@ -74,14 +77,14 @@ final class GogoShellSession implements ShellSession {
     }
 
     /**
-     * Completes the first word with the names of the registered commands,
-     * both {@code scope:function} and the bare {@code function}.
+     * Completes the first word with the names of the registered commands, both {@code scope:function} and the
+     * bare {@code function}, and a later word with the names of what the command works on ({@link NameCompletion}).
      */
     @Override
     public synchronized List<String> complete(String line, int cursor) {
         String head = line.substring(0, Math.max(0, Math.min(cursor, line.length())));
         if (head.stripLeading().contains(" ")) {
-            return List.of();
+            return NameCompletion.candidates(head, names);
         }
         String prefix = head.stripLeading();
         TreeSet<String> candidates = new TreeSet<>();

@@ -432,7 +432,7 @@ public class RunOptions {
         return port.contains("/") ? port : port + "/tcp";
     }
 
-    private static long nanoCpus(String value) {
+    static long nanoCpus(String value) {
         try {
             java.math.BigDecimal cpus = new java.math.BigDecimal(value);
             if (cpus.signum() < 0) {
@@ -445,7 +445,7 @@ public class RunOptions {
         }
     }
 
-    private static int integer(String value, String flag) {
+    static int integer(String value, String flag) {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {

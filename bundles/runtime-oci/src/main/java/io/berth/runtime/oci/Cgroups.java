@@ -77,6 +77,12 @@ final class Cgroups {
         }
     }
 
+    /** Lifts the pids limit of the cgroup at {@code path} ({@code pids.max} becomes {@code max}). */
+    static void unlimitPids(String path) throws IOException {
+        Path dir = CgroupLayout.detect() == CgroupLayout.UNIFIED ? v2(path) : v1("pids", path);
+        Files.writeString(dir.resolve("pids.max"), "max");
+    }
+
     /** Whether any hierarchy still has a cgroup at {@code path}. */
     static boolean exists(String path) throws IOException {
         if (CgroupLayout.detect() == CgroupLayout.UNIFIED) {

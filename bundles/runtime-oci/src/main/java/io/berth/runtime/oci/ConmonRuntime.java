@@ -291,6 +291,25 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
         runtime("resume", id);
     }
 
+    /**
+     * {@code RUNTIME update --resources FILE}: the limits as config.json has them. A pids limit of 0 (none) is
+     * written to the cgroup here: both runtimes read 0 as "unchanged", and crun 1.8 refuses runc's -1.
+     */
+    @Override
+    public void update(String id, RuntimeSpec.Resources resources) throws IOException {
+        requireKnown(id);
+        Path file = Files.createTempFile(containerDir(id), "update-", ".json");
+        try {
+            JSON.writeValue(file.toFile(), specWriter.limits(resources));
+            runtime("update", "--resources", file.toString(), id);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        if (resources.pidsLimit() == 0) {
+            Cgroups.unlimitPids(CgroupLayout.pathOf(id));
+        }
+    }
+
     @Override
     public void delete(String id, boolean force) throws IOException {
         checkId(id);
@@ -435,10 +454,14 @@ public final class ConmonRuntime implements ContainerRuntime, Closeable {
                 && config.path("linux").path("maskedPaths").isMissingNode();
         ObjectNode process = specWriter.execProcess(spec.process(), rootfs, config.path("hostname").asText(null),
                 privileged);
+        if (spec.process().terminal() && spec.rows() > 0 && spec.columns() > 0) {
+            // the runtime gives the new terminal this size before the process runs; a resize would come too late
+            process.putObject("consoleSize").put("height", spec.rows()).put("width", spec.columns());
+        }
         Path processFile = Files.createTempFile(containerDir(id), "exec-", ".json");
         Files.write(processFile, JSON.writeValueAsBytes(process));
         List<String> command = runtimeCommand("exec", "--process", processFile.toString());
-        return spec.process().terminal() ? TerminalExec.start(command, id, processFile)
+        return spec.process().terminal() ? TerminalExec.start(command, id, processFile, spec.rows(), spec.columns())
                 : RuntimeExec.start(command, id, spec, processFile);
     }
 

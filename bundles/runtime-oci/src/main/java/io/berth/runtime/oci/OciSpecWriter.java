@@ -285,6 +285,13 @@ final class OciSpecWriter {
             device(devices, "c", 136L, null, "rwm");
             device(devices, "c", 10L, 200L, "rwm");
         }
+        resources.setAll(limits(limits));
+        return resources;
+    }
+
+    /** The memory, cpu and pids part of the OCI {@code resources}: what {@code RUNTIME update --resources} takes. */
+    ObjectNode limits(RuntimeSpec.Resources limits) {
+        ObjectNode resources = JSON.createObjectNode();
         if (limits.memory() < 0 || limits.nanoCpus() < 0 || limits.cpuShares() < 0 || limits.pidsLimit() < 0) {
             throw new IllegalArgumentException("resource limits cannot be negative: " + limits);
         }

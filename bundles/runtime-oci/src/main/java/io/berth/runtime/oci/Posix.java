@@ -37,6 +37,12 @@ final class Posix {
 
         int ioctl(int fd, long request, @In short[] windowSize);
 
+        int tcgetattr(int fd, @Out byte[] termios);
+
+        void cfmakeraw(byte[] termios);
+
+        int tcsetattr(int fd, int optionalActions, @In byte[] termios);
+
         long read(int fd, @Out byte[] buffer, long length);
 
         long write(int fd, @In byte[] buffer, long length);
@@ -55,6 +61,9 @@ final class Posix {
     private static final int SOCK_CLOEXEC = 0x80000;
     private static final int O_RDWR_NOCTTY = 0x2 | 0x100;
     private static final long TIOCSWINSZ = 0x5414;
+    private static final int TCSANOW = 0;
+    /** At least sizeof(struct termios) (60 bytes with glibc on Linux), which the calls only pass around. */
+    private static final int TERMIOS_SIZE = 128;
     private static final int EINTR = 4;
     /** sun_path's size in struct sockaddr_un. */
     static final int MAX_PATH = 108;
@@ -89,6 +98,17 @@ final class Posix {
             throw failure;
         }
         return new Pty(master, Path.of(LIBC.ptsname(master)));
+    }
+
+    /**
+     * Puts a pseudo-terminal into raw mode (cfmakeraw): no echo, no line editing, no special characters, bytes
+     * passed through as they are. Through the master it applies to the slave, whose line discipline it is.
+     */
+    static void makeRaw(int fd) throws IOException {
+        byte[] termios = new byte[TERMIOS_SIZE];
+        check(LIBC.tcgetattr(fd, termios), "tcgetattr");
+        LIBC.cfmakeraw(termios);
+        check(LIBC.tcsetattr(fd, TCSANOW, termios), "tcsetattr");
     }
 
     /** Sets a terminal's window size (TIOCSWINSZ); its foreground process group gets SIGWINCH. */

@@ -31,10 +31,19 @@ final class TerminalExec extends RuntimeProcess {
         this.pty = pty;
     }
 
-    static ExecProcess start(List<String> runtimeExec, String id, Path processFile) throws IOException {
+    /** @param rows the terminal's height from the start (the runtime copies it), with {@code columns}; 0: unknown */
+    static ExecProcess start(List<String> runtimeExec, String id, Path processFile, int rows, int columns)
+            throws IOException {
         Path pidFile = pidFileFor(processFile);
         Posix.Pty pty = Posix.openPty();
         try {
+            // Raw from the start: the runtime makes its terminal raw only once it runs, and until then the line
+            // discipline would echo early keys a second time and turn a Ctrl-D into an end of input that it hands
+            // on later as NUL bytes (the "^@^@" a docker exec -it showed before its output).
+            Posix.makeRaw(pty.master());
+            if (rows > 0 && columns > 0) {
+                Posix.resize(pty.master(), rows, columns); // else a command run at once sees 0 x 0 ("stty size")
+            }
             List<String> command = new ArrayList<>(List.of("setsid", "-w", "-c"));
             command.addAll(runtimeExec);
             command.addAll(List.of("--tty", "--pid-file", pidFile.toString(), id));

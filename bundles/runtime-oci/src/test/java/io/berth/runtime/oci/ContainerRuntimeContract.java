@@ -239,6 +239,26 @@ abstract class ContainerRuntimeContract {
     }
 
     @Test
+    void updateChangesARunningContainersLimits() throws Exception {
+        String id = run(spec("sleep", "1000"));
+        // 20: room for the runtime's own exec (a Go runc starts threads in the cgroup), not for 40 sleeps
+        runtime.update(id, new RuntimeSpec.Resources(64 * 1024 * 1024, 0, 0, 0, 20));
+        assertEquals(64 * 1024 * 1024, runtime.usage(id).memoryLimit());
+        String forks = "i=0; while [ $i -lt 40 ]; do sleep 1 & i=$((i+1)); done; wait; echo forked";
+        ExecProcess limited = runtime.exec(id, new ExecSpec(process(List.of("sh", "-c", forks), List.of(), List.of()),
+                false));
+        Map<Integer, String> refused = readAll(limited);
+        limited.waitFor();
+        assertTrue(refused.get(Attachment.STDERR).contains("can't fork"), refused.toString());
+
+        runtime.update(id, new RuntimeSpec.Resources(64 * 1024 * 1024, 0, 0, 0, 0)); // 0: no pids limit
+        ExecProcess free = runtime.exec(id, new ExecSpec(process(List.of("sh", "-c", forks), List.of(), List.of()),
+                false));
+        assertEquals("forked\n", readAll(free).get(Attachment.STDOUT));
+        assertEquals(0, free.waitFor());
+    }
+
+    @Test
     void processesAndUsageComeFromTheCgroups() throws Exception {
         String id = run(spec("sh", "-c", "sleep 1000 & sleep 1000 & echo spawned; wait"));
         awaitLog(id, "spawned");
@@ -414,8 +434,9 @@ abstract class ContainerRuntimeContract {
     void execWithATerminal() throws Exception {
         String id = run(spec("sleep", "1000"));
         ExecProcess tty = runtime.exec(id, new ExecSpec(new RuntimeSpec.Process(
-                List.of("sh", "-c", "tty; test -t 0 && echo terminal; read x; echo got $x; exit 5"), List.of(), "", "",
-                true, false, List.of(), List.of()), true));
+                List.of("sh", "-c", "tty; test -t 0 && echo terminal; stty size; read x; echo got $x; exit 5"),
+                List.of(), "", "", true, false, List.of(), List.of()), true, 30, 100));
+        // typed at once, before the runtime runs: only the container's terminal may echo it
         tty.stdin().write("line\n".getBytes(StandardCharsets.UTF_8));
         tty.stdin().flush();
         Map<Integer, String> output = readAll(tty);
@@ -423,7 +444,12 @@ abstract class ContainerRuntimeContract {
         String text = output.get(Attachment.STDOUT);
         assertTrue(text.contains("/dev/pts/"), text);
         assertTrue(text.contains("terminal\r\n"), text);
+        if (sizesExecTerminalsBeforeTheyRun()) {
+            assertTrue(text.contains("30 100\r\n"), "the size from the start: " + text);
+        }
         assertTrue(text.contains("got line"), text);
+        assertEquals(2, text.split("line", -1).length - 1, "echoed once, then read: " + text);
+        assertFalse(text.contains("\0") || text.contains("^@"), text);
         assertEquals("", output.get(Attachment.STDERR));
     }
 
@@ -489,6 +515,14 @@ abstract class ContainerRuntimeContract {
     RuntimeSpec spec(RuntimeSpec.Resources resources, String... args) {
         return new RuntimeSpec(rootfs, false, process(List.of(args), List.of(), List.of()), "box", "", List.of(),
                 resources, null, false, null, List.of(), List.of(), List.of(), List.of(), Map.of(), 0);
+    }
+
+    /**
+     * Whether the runtime gives an exec's terminal the process's {@code consoleSize} before the process runs (runc
+     * does; crun 1.8 sizes it only from its own terminal, after the start).
+     */
+    boolean sizesExecTerminalsBeforeTheyRun() {
+        return true;
     }
 
     static RuntimeSpec.Process process(List<String> args, List<String> capAdd, List<String> capDrop) {

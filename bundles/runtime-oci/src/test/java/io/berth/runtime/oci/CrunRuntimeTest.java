@@ -7,4 +7,9 @@ class CrunRuntimeTest extends ContainerRuntimeContract {
     String runtimeName() {
         return "crun";
     }
+
+    @Override
+    boolean sizesExecTerminalsBeforeTheyRun() {
+        return false;
+    }
 }

@@ -143,6 +143,15 @@ public interface ContainerService {
      */
     void disconnect(String nameOrId, String network) throws IOException;
 
+    /**
+     * {@code docker update}: stores the changed limits and restart policy, so inspect shows them and every later
+     * start uses them, and applies the limits at once to a running container (through its runtime). Values Docker
+     * refuses are refused before anything changes.
+     *
+     * @return the container as it is now
+     */
+    Container update(String nameOrId, ContainerUpdate update) throws IOException;
+
     /** Removes every stopped container; returns their ids. */
     List<String> prune() throws IOException;
 }

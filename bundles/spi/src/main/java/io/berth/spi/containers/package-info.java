@@ -3,7 +3,7 @@
  * commits.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.berth.spi.containers;
 
 import org.osgi.annotation.bundle.Export;

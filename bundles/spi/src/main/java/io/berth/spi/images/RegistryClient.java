@@ -87,6 +87,25 @@ public interface RegistryClient {
     }
 
     /**
+     * One repository a registry's search found, as Docker's v1 search ({@code GET /v1/search}) describes it.
+     *
+     * @param name        the repository, as the registry names it ({@code team/app})
+     * @param description what its owner says about it, or ""
+     */
+    record SearchResult(String name, String description, int starCount, boolean official, boolean automated) {
+    }
+
+    /**
+     * Docker's v1 search for {@code term}, as {@code docker search} means it: {@code HOST[:PORT]/WORDS} (a first
+     * part with a dot or a colon, or {@code localhost}) asks that registry for WORDS, over http or https as a pull
+     * from it would go; any other term asks Docker Hub.
+     *
+     * @param limit at most this many results, 1 to 100
+     * @throws IllegalArgumentException for a limit outside 1 to 100
+     */
+    List<SearchResult> search(String term, int limit, Credentials credentials) throws IOException;
+
+    /**
      * Fetches {@code reference} for {@code platform} ({@code os/arch[/variant]}, or null for the host's):
      * the manifest (choosing from an index), the config and every layer blob
      * not yet in the content store, three at a time, each verified.

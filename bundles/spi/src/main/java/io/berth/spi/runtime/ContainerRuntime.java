@@ -81,6 +81,14 @@ public interface ContainerRuntime extends Driver {
     ResourceUsage usage(String id) throws IOException;
 
     /**
+     * Changes a running container's resource limits at once (the OCI runtime's {@code update}): {@code resources}
+     * are all its limits from now on; a pids limit of 0 removes that limit.
+     */
+    default void update(String id, RuntimeSpec.Resources resources) throws IOException {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot update resource limits");
+    }
+
+    /**
      * Rewrites a container's {@code /etc/hosts} in place (the running container sees it at once) with the localhost
      * lines and then {@code hosts}, as {@link RuntimeSpec#hosts()} gives them at create: peers on a user network
      * come and go.

@@ -3,7 +3,7 @@
  * attached to, inspected and deleted, supervised outside the JVM.
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package io.berth.spi.runtime;
 
 import org.osgi.annotation.bundle.Export;

@@ -674,6 +674,50 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
         return end == 0 && !zeroMeansOne ? 0 : end + 1;
     }
 
+    // ------------------------------------------------------------------ search
+
+    /** Where Docker Hub's v1 search is (not registry-1, which has no /v1/). */
+    static final String DOCKER_HUB_INDEX = "https://index.docker.io";
+
+    /**
+     * Docker's v1 search: {@code GET /v1/search?q=WORDS&n=LIMIT} at the registry the term names (as dockerd's
+     * splitReposSearchTerm reads it), with Basic credentials when the registry asks for them.
+     */
+    @Override
+    public List<SearchResult> search(String term, int limit, Credentials credentials) throws IOException {
+        if (limit < 1 || limit > 100) {
+            throw new IllegalArgumentException("limit " + limit + " is outside the range of [1, 100]");
+        }
+        String[] parts = term.split("/", 2);
+        boolean namesRegistry = parts.length == 2
+                && (parts[0].contains(".") || parts[0].contains(":") || parts[0].equals("localhost"));
+        String domain = namesRegistry ? parts[0] : Reference.DOCKER_HUB;
+        String words = namesRegistry ? parts[1] : term.replaceFirst("^library/", "");
+        String base = domain.equals(Reference.DOCKER_HUB) ? DOCKER_HUB_INDEX : endpoint(domain);
+        URI uri = URI.create(base + "/v1/search?q=" + enc(words) + "&n=" + limit);
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().header("Accept", "application/json")
+                .timeout(settings.requestTimeout());
+        HttpResponse<InputStream> response = send(request.copy());
+        if (response.statusCode() == 401 && credentials != null && credentials.username() != null
+                && credentials.password() != null) {
+            response.body().close();
+            response = send(request.copy().header("Authorization", basic(credentials)));
+        }
+        try (InputStream in = response.body()) {
+            if (response.statusCode() != 200) {
+                throw failure("searching " + domain + " for " + words, response.statusCode(), in);
+            }
+            JsonNode results = json.readTree(in.readNBytes(MAX_MANIFEST)).path("results");
+            List<SearchResult> found = new ArrayList<>();
+            for (JsonNode r : results) {
+                found.add(new SearchResult(r.path("name").asText(""), r.path("description").asText(""),
+                        r.path("star_count").asInt(0), r.path("is_official").asBoolean(false),
+                        r.path("is_automated").asBoolean(false)));
+            }
+            return found;
+        }
+    }
+
     // ------------------------------------------------------------------ auth & HTTP
 
     /** One repository on one endpoint, with the credentials and scope its requests carry. */

@@ -57,6 +57,11 @@ public class RegistryClientComponent implements RegistryClient {
     }
 
     @Override
+    public java.util.List<SearchResult> search(String term, int limit, Credentials credentials) throws IOException {
+        return client.search(term, limit, credentials);
+    }
+
+    @Override
     public String push(Reference reference, byte[] manifest, String mediaType, Credentials credentials,
                        Consumer<Progress> progress) throws IOException {
         return client.push(reference, manifest, mediaType, credentials, progress);

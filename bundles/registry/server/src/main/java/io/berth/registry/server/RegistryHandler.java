@@ -80,6 +80,9 @@ final class RegistryHandler extends Handler.Abstract {
         } else if (path.equals("/v2/_catalog")) {
             only(method, "GET");
             catalog(request, response, callback);
+        } else if (path.equals("/v1/search")) {
+            only(method, "GET");
+            search(request, response, callback);
         } else if ((m = UPLOADS.matcher(path)).matches()) {
             String name = Names.repository(m.group(1));
             if (m.group(2).isEmpty()) {
@@ -418,6 +421,45 @@ final class RegistryHandler extends Handler.Abstract {
         ObjectNode body = json.createObjectNode();
         paginate(storage.repositories(), "/v2/_catalog", request, response, body.putArray("repositories"));
         sendJson("GET", response, callback, 200, body);
+    }
+
+    /**
+     * Docker's v1 search, which {@code docker search HOST/TERM} asks: the catalog's repositories whose name contains
+     * {@code q} (any case), {@code n} per page (25 unless given, at most 100), page {@code page} (from 1), in the
+     * shape Docker Hub's v1 search answers. A registry keeps no descriptions or stars: those are empty.
+     */
+    private void search(Request request, Response response, Callback callback) throws Exception {
+        Fields query = query(request);
+        String term = query.getValue("q") == null ? "" : query.getValue("q");
+        int pageSize = Math.min(100, positive(query.getValue("n"), 25));
+        int page = positive(query.getValue("page"), 1);
+        String wanted = term.toLowerCase(java.util.Locale.ROOT);
+        List<String> matching = storage.repositories().stream().filter(name -> name.contains(wanted)).toList();
+        ObjectNode body = json.createObjectNode();
+        body.put("num_pages", Math.max(1, (matching.size() + pageSize - 1) / pageSize))
+                .put("num_results", matching.size()).put("page_size", pageSize).put("page", page).put("query", term);
+        ArrayNode results = body.putArray("results");
+        matching.stream().skip((long) (page - 1) * pageSize).limit(pageSize).forEach(name -> results.addObject()
+                .put("name", name).put("description", "").put("star_count", 0)
+                .put("is_official", false).put("is_automated", false));
+        sendJson("GET", response, callback, 200, body);
+    }
+
+    /** A count from the query: {@code otherwise} when absent; a number below 1 or no number is refused. */
+    private static int positive(String text, int otherwise) throws RegistryException {
+        if (text == null || text.isEmpty()) {
+            return otherwise;
+        }
+        try {
+            int value = Integer.parseInt(text);
+            if (value >= 1) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new RegistryException(ErrorCode.PAGINATION_NUMBER_INVALID, "n and page must be whole numbers from 1",
+                text);
     }
 
     /** Fills {@code page} with the names after {@code last}, at most {@code n}, and links the next page. */

@@ -475,6 +475,30 @@ class RegistryServerTest {
     }
 
     @Test
+    void v1SearchFindsCatalogRepositoriesByPartOfTheirName() throws Exception {
+        pushBlob("team/busybox", "x".getBytes());
+        pushBlob("busy/app", "y".getBytes());
+        pushBlob("other", "z".getBytes());
+        HttpResponse<byte[]> found = send("GET", "/v1/search?q=BUSY&n=25");
+        assertEquals(200, found.statusCode());
+        JsonNode answer = body(found);
+        assertEquals(2, answer.path("num_results").asInt());
+        assertEquals("BUSY", answer.path("query").asText());
+        assertEquals("busy/app", answer.path("results").path(0).path("name").asText());
+        assertEquals("team/busybox", answer.path("results").path(1).path("name").asText());
+        assertEquals(0, answer.path("results").path(0).path("star_count").asInt(-1));
+        assertFalse(answer.path("results").path(0).path("is_official").asBoolean(true));
+
+        JsonNode second = body(send("GET", "/v1/search?q=busy&n=1&page=2"));
+        assertEquals(List.of("team/busybox"), second.path("results").findValuesAsText("name"));
+        assertEquals(2, second.path("num_pages").asInt());
+        assertEquals(3, body(send("GET", "/v1/search")).path("num_results").asInt(), "no term: everything");
+        HttpResponse<byte[]> bad = send("GET", "/v1/search?q=busy&n=zero");
+        assertEquals(400, bad.statusCode());
+        assertEquals("PAGINATION_NUMBER_INVALID", errorCode(bad));
+    }
+
+    @Test
     void crossRepositoryMount() throws Exception {
         byte[] content = "shared layer".getBytes(StandardCharsets.UTF_8);
         String digest = pushBlob("source", content);
