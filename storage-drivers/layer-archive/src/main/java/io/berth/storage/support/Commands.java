@@ -5,8 +5,10 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -37,7 +39,35 @@ public final class Commands {
         }
     }
 
+    /** Where system tools live even when the daemon's {@code PATH} leaves them out (sbin for non-root shells). */
+    private static final List<String> STANDARD_BIN = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+            "/usr/bin", "/sbin", "/bin");
+
     private Commands() {
+    }
+
+    /**
+     * The absolute path of the executable {@code name}, looked up in {@code PATH}
+     * and then in the standard bin directories, or {@code null} when it is not
+     * installed.
+     */
+    public static String locate(String name) {
+        List<String> dirs = new ArrayList<>();
+        String path = System.getenv("PATH");
+        if (path != null) {
+            dirs.addAll(List.of(path.split(File.pathSeparator)));
+        }
+        dirs.addAll(STANDARD_BIN);
+        for (String dir : dirs) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path candidate = Path.of(dir, name);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        return null;
     }
 
     /**
