@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -79,10 +80,17 @@ public final class Commands {
      *         then killed) or the wait is interrupted
      */
     public static Result run(List<String> command, Path directory, Duration timeout) throws IOException {
+        return run(command, Map.of(), directory, timeout);
+    }
+
+    /** As {@link #run(List, Path, Duration)}, with {@code environment} added to the tool's environment. */
+    public static Result run(List<String> command, Map<String, String> environment, Path directory, Duration timeout)
+            throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         if (directory != null) {
             builder.directory(directory.toFile());
         }
+        builder.environment().putAll(environment);
         builder.environment().put("LC_ALL", "C");
         Process process = builder.start();
         Drain stdout = new Drain(process.getInputStream(), command);
@@ -110,7 +118,13 @@ public final class Commands {
      *         "{@code <command> failed (exit <code>): <what it printed>}"
      */
     public static String check(List<String> command, Path directory, Duration timeout) throws IOException {
-        Result result = run(command, directory, timeout);
+        return check(command, Map.of(), directory, timeout);
+    }
+
+    /** As {@link #check(List, Path, Duration)}, with {@code environment} added to the tool's environment. */
+    public static String check(List<String> command, Map<String, String> environment, Path directory, Duration timeout)
+            throws IOException {
+        Result result = run(command, environment, directory, timeout);
         if (result.exitCode() != 0) {
             String printed = result.printed();
             throw new IOException(describe(command) + " failed (exit " + result.exitCode() + ")"
