@@ -6,13 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -20,8 +15,8 @@ import java.util.stream.Stream;
  * A throwaway QEMU VM with Debian's kernel ({@code itests/vm/boot-vm.sh}) that
  * loads device-mapper, dm-thin, loop, ext4 and xfs and runs a Java main class
  * on this JVM and class path ({@code devicemapper-vm.sh}), as root: this host's
- * kernel has no device-mapper. The JDK, the class path, the tools and the
- * modules are copied into the guest at their host paths. Needs qemu-system-x86,
+ * kernel has no device-mapper. The JDK, the class path and the tools are
+ * copied into the guest at their host paths. Needs qemu-system-x86,
  * linux-image-amd64, cpio, xz-utils, busybox-static, dmsetup,
  * thin-provisioning-tools, e2fsprogs, xfsprogs and attr.
  */
@@ -53,11 +48,9 @@ final class DeviceMapperVm {
         try {
             List<String> classPath = List.of(System.getProperty("surefire.test.class.path",
                     System.getProperty("java.class.path")).split(":"));
-            List<Path> modules = modules();
             Path script = work.resolve("script.sh");
             try (InputStream body = DeviceMapperVm.class.getResourceAsStream("devicemapper-vm.sh")) {
-                Files.writeString(script, "MODULES='" + String.join(" ", modules.stream().map(Path::toString).toList())
-                        + "'\nJAVA=" + JAVA_HOME.resolve("bin/java") + "\nCLASSPATH=" + String.join(":", classPath)
+                Files.writeString(script, "JAVA=" + JAVA_HOME.resolve("bin/java") + "\nCLASSPATH=" + String.join(":", classPath)
                         + "\nMAIN=" + main.getName() + "\nARGS='" + String.join(" ", args) + "'\n"
                         + new String(body.readAllBytes(), StandardCharsets.UTF_8));
             }
@@ -65,15 +58,10 @@ final class DeviceMapperVm {
                 throw new IllegalStateException("the VM harness " + HARNESS.toAbsolutePath() + " is missing");
             }
             List<String> command = new ArrayList<>(List.of(HARNESS.toString(), "-t", Integer.toString(seconds),
-                    "-m", "2560"));
+                    "-m", "2560", "-j", JAVA_HOME.toString()));
+            MODULES.forEach(module -> command.addAll(List.of("-k", module)));
             List<String> shared = new ArrayList<>(TOOLS);
-            // the JDK without what only compiling against it needs (jmods/ alone is 75 MB of the initramfs)
-            for (String part : List.of("bin", "conf", "lib", "release")) {
-                shared.add(JAVA_HOME.resolve(part).toString());
-            }
-            shared.addAll(linkedConfiguration());
             shared.addAll(classPath);
-            modules.forEach(module -> shared.add(module.toString()));
             for (String path : shared) {
                 command.addAll(List.of("-f", path.contains("=") ? path : path + "=" + path));
             }
@@ -95,54 +83,5 @@ final class DeviceMapperVm {
                 }
             }
         }
-    }
-
-    /**
-     * Where the JDK's configuration really is: Debian's JDK links {@code conf/} files to
-     * {@code /etc/java-N-openjdk}, and without {@code java.security} the JVM cannot start its launcher.
-     */
-    private static Set<String> linkedConfiguration() throws IOException {
-        Set<String> dirs = new LinkedHashSet<>();
-        try (Stream<Path> conf = Files.walk(JAVA_HOME.resolve("conf"))) {
-            for (Path link : conf.filter(Files::isSymbolicLink).toList()) {
-                Path target = link.getParent().resolve(Files.readSymbolicLink(link)).normalize();
-                if (!target.startsWith(JAVA_HOME) && target.getNameCount() > 2) {
-                    dirs.add(target.getRoot().resolve(target.subpath(0, 2)).toString()); // e.g. /etc/java-17-openjdk
-                }
-            }
-        }
-        return dirs;
-    }
-
-    /** The module files for {@link #MODULES} and everything they depend on, dependencies first. */
-    private static List<Path> modules() throws IOException {
-        String kernel = System.getenv("BERTH_VM_KERNEL");
-        if (kernel == null) {
-            try (Stream<Path> boot = Files.list(Path.of("/boot"))) {
-                kernel = boot.map(path -> path.getFileName().toString()).filter(name -> name.startsWith("vmlinuz-"))
-                        .sorted().reduce((first, second) -> second)
-                        .orElseThrow(() -> new IllegalStateException("no kernel in /boot: apt-get install linux-image-amd64"));
-            }
-        }
-        String version = Path.of(kernel).getFileName().toString().substring("vmlinuz-".length());
-        Path dir = Path.of("/lib/modules", version);
-        Map<String, List<String>> dependencies = new HashMap<>();
-        for (String line : Files.readAllLines(dir.resolve("modules.dep"))) {
-            int colon = line.indexOf(':');
-            String rest = line.substring(colon + 1).trim();
-            dependencies.put(line.substring(0, colon), rest.isEmpty() ? List.of() : List.of(rest.split("\\s+")));
-        }
-        Set<String> ordered = new LinkedHashSet<>();
-        for (String name : MODULES) {
-            String file = dependencies.keySet().stream()
-                    .filter(path -> Path.of(path).getFileName().toString().equals(name + ".ko")).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("kernel " + version + " has no module " + name));
-            // modules.dep lists every module this one needs, the most basic last: loaded in reverse
-            List<String> needed = new ArrayList<>(dependencies.get(file));
-            Collections.reverse(needed);
-            ordered.addAll(needed);
-            ordered.add(file);
-        }
-        return ordered.stream().map(dir::resolve).toList();
     }
 }
