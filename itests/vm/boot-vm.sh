@@ -3,16 +3,21 @@
 # For tests that need a kernel or a host layout this machine lacks (a pure cgroup v2 host, device-mapper):
 # the guest is its own host, with its own init, nothing shared with the machine and no network device.
 #
-# Usage: itests/vm/boot-vm.sh [-f GUEST_PATH=HOST_PATH]... [-m MIB] [-t SECONDS] SCRIPT_FILE
+# Usage: itests/vm/boot-vm.sh [-f GUEST_PATH=HOST_PATH]... [-j JAVA_HOME] [-k MODULE]... [-m MIB] [-t SECONDS]
+#                            SCRIPT_FILE
 #   -f  put HOST_PATH (a file, or a directory copied whole with its links) at GUEST_PATH; an executable or shared
 #       library in it that is linked dynamically brings the libraries `ldd` lists for it, at their host paths
+#   -j  put the JDK at JAVA_HOME at the same path: its bin, conf, lib and release (not jmods, which only compilers
+#       need), and the directories its conf/ links point into (Debian's /etc/java-N-openjdk)
+#   -k  load the kernel module MODULE (e.g. dm-thin-pool) before SCRIPT_FILE runs, after the modules it needs
+#       (from the guest kernel's modules.dep); modules are loaded in the order given
 #   -m  guest memory in MiB (default 1024)
 #   -t  wall-clock limit of the whole VM in seconds (default 300); qemu is killed after it
 # The guest boots from an initramfs: busybox-static with its applets, the files given and SCRIPT_FILE. Its init
 # moves the root to a tmpfs (pivot_root, which container runtimes need, refuses the initramfs), mounts /proc,
-# /sys, /dev and /dev/pts (no tmpfs over /tmp or /run: given files may be there), runs SCRIPT_FILE with
-# /bin/sh, prints "BERTH-VM-EXIT <status>" and powers off. Nothing else is mounted: cgroups, kernel modules
-# and the rest are the script's business.
+# /sys, /dev and /dev/pts (no tmpfs over /tmp or /run: given files may be there), loads the -k modules, runs
+# SCRIPT_FILE with sh, prints "BERTH-VM-EXIT <status>" and powers off. Nothing else is mounted: cgroups and
+# the rest are the script's business.
 #
 # Exit status: the script's; 124 when the time ran out; 125 when the VM could not run (a missing package, no
 # kernel) or ended without reporting. Needs qemu-system-x86, linux-image-amd64, busybox-static, cpio, xz-utils.
@@ -23,19 +28,30 @@ set -euo pipefail
 fail() { echo "boot-vm.sh: $*" >&2; exit 125; }
 
 FILES=()
+MODULES=()
 MEMORY=1024
 SECONDS_LIMIT=300
-while getopts "f:m:t:" option; do
+while getopts "f:j:k:m:t:" option; do
     case $option in
         f) [[ $OPTARG == /*=* ]] || fail "-f takes GUEST_PATH=HOST_PATH with an absolute GUEST_PATH, not '$OPTARG'"
            FILES+=("$OPTARG") ;;
+        j) [ -x "$OPTARG/bin/java" ] || fail "-j takes a JDK's directory, and $OPTARG/bin/java is not there"
+           for part in bin conf lib release; do FILES+=("$OPTARG/$part=$OPTARG/$part"); done
+           while IFS= read -r link; do
+               target=$(readlink -f "$link")
+               case $target in
+                   "$OPTARG"/*) ;;
+                   /*/*/*) top=$(echo "$target" | cut -d/ -f1-3); FILES+=("$top=$top") ;;
+               esac
+           done < <(find "$OPTARG/conf" -type l) ;;
+        k) MODULES+=("$OPTARG") ;;
         m) [[ $OPTARG =~ ^[0-9]+$ ]] || fail "-m takes a number of MiB, not '$OPTARG'"; MEMORY=$OPTARG ;;
         t) [[ $OPTARG =~ ^[0-9]+$ ]] || fail "-t takes a number of seconds, not '$OPTARG'"; SECONDS_LIMIT=$OPTARG ;;
-        *) fail "usage: boot-vm.sh [-f GUEST_PATH=HOST_PATH]... [-m MIB] [-t SECONDS] SCRIPT_FILE" ;;
+        *) fail "usage: boot-vm.sh [-f GUEST_PATH=HOST_PATH]... [-j JAVA_HOME] [-k MODULE]... [-m MIB] [-t SECONDS] SCRIPT_FILE" ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || fail "usage: boot-vm.sh [-f GUEST_PATH=HOST_PATH]... [-m MIB] [-t SECONDS] SCRIPT_FILE"
+[ $# -eq 1 ] || fail "usage: boot-vm.sh [-f GUEST_PATH=HOST_PATH]... [-j JAVA_HOME] [-k MODULE]... [-m MIB] [-t SECONDS] SCRIPT_FILE"
 SCRIPT=$1
 [ -f "$SCRIPT" ] || fail "no script file $SCRIPT"
 
@@ -99,6 +115,23 @@ put() { # GUEST_PATH HOST_PATH
 for file in ${FILES[@]+"${FILES[@]}"}; do
     put "${file%%=*}" "${file#*=}"
 done
+
+# Kernel modules, each after those it needs: modules.dep lists them all, the most basic last.
+: > "$ROOT/load-modules"
+if [ ${#MODULES[@]} -gt 0 ]; then
+    MODULE_DIR=/lib/modules/$(basename "$KERNEL" | sed 's/^vmlinuz-//')
+    [ -f "$MODULE_DIR/modules.dep" ] || fail "no $MODULE_DIR/modules.dep for the kernel $KERNEL"
+    for module in "${MODULES[@]}"; do
+        line=$(grep -E "(^|/)${module}\.ko:" "$MODULE_DIR/modules.dep" | head -1)
+        [ -n "$line" ] || fail "the kernel $KERNEL has no module $module (an uncompressed $module.ko)"
+        for file in $(echo ${line#*:} | tr ' ' '\n' | tac) "${line%%:*}"; do
+            if ! grep -qx "$MODULE_DIR/$file" "$ROOT/load-modules"; then
+                put "$MODULE_DIR/$file" "$MODULE_DIR/$file"
+                echo "$MODULE_DIR/$file" >> "$ROOT/load-modules"
+            fi
+        done
+    done
+fi
 cp "$SCRIPT" "$ROOT/vm-script"
 
 cat > "$ROOT/init" <<'EOF'
@@ -118,6 +151,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+for module in $(cat /load-modules); do
+    insmod "$module" || echo "boot-vm.sh: cannot load $module"
+done
 cd /
 sh /vm-script
 echo "BERTH-VM-EXIT $?"

@@ -54,6 +54,9 @@ import org.osgi.service.cm.ConfigurationAdmin;
 public class BerthBundlesIT {
 
     private static final String HOT_BUNDLE = "io.berth.itests.hotdeploy";
+    /** devicemapper's row: unsupported with the reason where the kernel has no device-mapper, else unconfigured. */
+    static final String DEVICEMAPPER_ROW = "storage\\s+devicemapper\\s+\\S+\\s+(UNSUPPORTED\\s+device-mapper is not "
+            + "available in this kernel \\(.+\\)|UNCONFIGURED\\s+no thin pool configured.*)";
 
     @Inject
     private BundleContext context;
@@ -80,7 +83,7 @@ public class BerthBundlesIT {
                 .collect(Collectors.toList());
         assertTrue("bundles not active: " + notActive, notActive.isEmpty());
         for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs",
-                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images",
+                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.storage-devicemapper", "io.berth.images",
                 "io.berth.registry-server", "io.berth.registry-client")) {
             assertTrue(subsystem + " is installed", Arrays.stream(context.getBundles())
                     .anyMatch(bundle -> subsystem.equals(bundle.getSymbolicName())));
@@ -97,7 +100,7 @@ public class BerthBundlesIT {
         String info = gogo("berth:info");
         assertTrue(info, info.startsWith("berth itest\n"));
         for (String subsystem : List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs",
-                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images",
+                "io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.storage-devicemapper", "io.berth.images",
                 "io.berth.registry-server", "io.berth.registry-client")) {
             String row = info.lines().filter(line -> line.endsWith(" " + subsystem)).findFirst()
                     .orElseThrow(() -> new AssertionError(subsystem + " missing from berth:info:\n" + info));
@@ -131,6 +134,8 @@ public class BerthBundlesIT {
             assertRow(drivers, "storage\\s+itest-unconfigured\\s+1\\.0\\.0\\s+UNCONFIGURED\\s+needs configuration itest-unconfigured");
             assertRow(drivers, "storage\\s+itest-failing\\s+1\\.0\\.0\\s+FAILED\\s+.+");
             assertRow(drivers, "storage\\s+vfs\\s+\\S+\\s+ACTIVE");
+            // a real driver that cannot work on a host without device-mapper (these machines), or is off
+            assertRow(drivers, DEVICEMAPPER_ROW);
         } finally {
             components.uninstall();
             unsupported.unregister();

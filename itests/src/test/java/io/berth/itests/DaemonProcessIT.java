@@ -28,7 +28,8 @@ class DaemonProcessIT {
     private static final List<String> SUBSYSTEMS =
             List.of("io.berth.spi", "io.berth.shell", "io.berth.engine-api", "io.berth.storage-vfs");
     private static final List<String> FULL_ONLY =
-            List.of("io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.images");
+            List.of("io.berth.storage-overlayfs", "io.berth.storage-btrfs", "io.berth.storage-devicemapper",
+                    "io.berth.images");
 
     @TempDir
     static Path shared;
@@ -115,6 +116,8 @@ class DaemonProcessIT {
         Commands.Result drivers = daemon.shell("berth:drivers");
         assertEquals(0, drivers.exitCode(), drivers::toString);
         assertTrue(drivers.stdout().lines().anyMatch(line -> line.matches("storage\\s+vfs\\s+\\S+\\s+ACTIVE.*")),
+                drivers::toString);
+        assertTrue(drivers.stdout().lines().anyMatch(line -> line.matches(BerthBundlesIT.DEVICEMAPPER_ROW)),
                 drivers::toString);
         Commands.Result lb = daemon.shell("lb");
         assertEquals(0, lb.exitCode(), lb::toString);

@@ -8,7 +8,7 @@ import io.berth.storage.support.Commands;
 import io.berth.storage.support.DiskFiles;
 import io.berth.storage.support.Host;
 import io.berth.storage.support.LayerIds;
-import java.io.File;
+import io.berth.storage.support.SnapshotUsage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -24,7 +24,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,10 +59,7 @@ import java.util.function.Supplier;
  * <li>{@link #usage}: btrfs quota groups are usually off, and {@code btrfs
  *     filesystem du} counts only unshared extents (a layer's usage would drop to
  *     0 as soon as it has a child). Instead usage is what Docker reports as a
- *     layer's size: the bytes of the regular files that the layer changed or
- *     added relative to its parent. A snapshot keeps inode numbers and a file's
- *     change time moves on every change, so a file is unchanged when its parent
- *     has the same path with the same inode number and change time.</li>
+ *     layer's size ({@link SnapshotUsage}).</li>
  * </ul>
  *
  * <p>The driver uses btrfs-progs (the {@code btrfs} command, with bounded
@@ -84,8 +80,6 @@ public final class BtrfsStorageDriver implements StorageDriver {
     private static final long SUBVOLUME_ROOT_INODE = 256;
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration DELETE_TIMEOUT = Duration.ofMinutes(10);
-    private static final List<String> STANDARD_BIN = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-            "/usr/bin", "/sbin", "/bin");
 
     private final Path root;
     private final Path subvolumes;
@@ -183,22 +177,7 @@ public final class BtrfsStorageDriver implements StorageDriver {
 
     /** The absolute path of the {@code btrfs} command, or {@code null} when btrfs-progs is missing. */
     private static String btrfsCommand() {
-        List<String> dirs = new ArrayList<>();
-        String path = System.getenv("PATH");
-        if (path != null) {
-            dirs.addAll(List.of(path.split(File.pathSeparator)));
-        }
-        dirs.addAll(STANDARD_BIN);
-        for (String dir : dirs) {
-            if (dir.isEmpty()) {
-                continue;
-            }
-            Path candidate = Path.of(dir, "btrfs");
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        return null;
+        return Commands.locate("btrfs");
     }
 
     @Override
@@ -309,43 +288,7 @@ public final class BtrfsStorageDriver implements StorageDriver {
     public long usage(String id) throws IOException {
         Path dir = existing(id);
         String parent = parent(id);
-        Path parentDir = parent == null ? null : subvolumes.resolve(parent);
-        long[] bytes = {0};
-        Set<Object> seen = new HashSet<>();
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                if (!attrs.isRegularFile() || !seen.add(attrs.fileKey())) {
-                    return FileVisitResult.CONTINUE;
-                }
-                if (parentDir == null || !unchanged(file, parentDir.resolve(dir.relativize(file)))) {
-                    bytes[0] += attrs.size();
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE; // deleted while we walk: a running container
-                }
-                throw e;
-            }
-        });
-        return bytes[0];
-    }
-
-    /** Whether {@code file} is the snapshot of {@code inParent}, untouched since. */
-    private static boolean unchanged(Path file, Path inParent) throws IOException {
-        Map<String, Object> mine;
-        Map<String, Object> theirs;
-        try {
-            mine = Files.readAttributes(file, "unix:ino,ctime", LinkOption.NOFOLLOW_LINKS);
-            theirs = Files.readAttributes(inParent, "unix:ino,ctime", LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return false;
-        }
-        return mine.get("ino").equals(theirs.get("ino")) && mine.get("ctime").equals(theirs.get("ctime"));
+        return SnapshotUsage.changedBytes(dir, parent == null ? null : subvolumes.resolve(parent));
     }
 
     @Override

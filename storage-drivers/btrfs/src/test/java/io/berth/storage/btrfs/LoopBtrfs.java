@@ -1,5 +1,6 @@
 package io.berth.storage.btrfs;
 
+import io.berth.storage.support.Commands;
 import java.io.File;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -41,8 +42,6 @@ public final class LoopBtrfs implements BeforeAllCallback, AfterAllCallback, Aut
     /** 512 MiB: room for the tests' layers, sparse so it costs only what is written. */
     public static final long DEFAULT_SIZE = 512L * 1024 * 1024;
 
-    private static final List<String> STANDARD_BIN = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-            "/usr/bin", "/sbin", "/bin");
     private static final AtomicInteger DIRECTORIES = new AtomicInteger();
 
     private final long size;
@@ -150,7 +149,7 @@ public final class LoopBtrfs implements BeforeAllCallback, AfterAllCallback, Aut
             return "it needs root (loop devices, mkfs, mount)";
         }
         for (String command : List.of("losetup", "mount", "umount", "mkfs.btrfs")) {
-            if (find(command) == null) {
+            if (Commands.locate(command) == null) {
                 return command + " is not installed" + (command.endsWith("btrfs") ? " (Debian package btrfs-progs)" : "");
             }
         }
@@ -271,26 +270,10 @@ public final class LoopBtrfs implements BeforeAllCallback, AfterAllCallback, Aut
         }
     }
 
-    private static String find(String command) {
-        List<String> dirs = new ArrayList<>();
-        String path = System.getenv("PATH");
-        if (path != null) {
-            dirs.addAll(List.of(path.split(File.pathSeparator)));
-        }
-        dirs.addAll(STANDARD_BIN);
-        for (String dir : dirs) {
-            Path candidate = dir.isEmpty() ? null : Path.of(dir, command);
-            if (candidate != null && Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        return null;
-    }
-
     /** Runs a command with a bounded wait; returns its output, or throws with it. */
     static String run(String... command) throws IOException {
         List<String> line = new ArrayList<>(List.of(command));
-        String executable = find(command[0]);
+        String executable = Commands.locate(command[0]);
         if (executable == null) {
             throw new IOException(command[0] + " is not installed");
         }

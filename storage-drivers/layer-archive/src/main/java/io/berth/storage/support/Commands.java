@@ -5,9 +5,12 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,7 +40,35 @@ public final class Commands {
         }
     }
 
+    /** Where system tools live even when the daemon's {@code PATH} leaves them out (sbin for non-root shells). */
+    private static final List<String> STANDARD_BIN = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+            "/usr/bin", "/sbin", "/bin");
+
     private Commands() {
+    }
+
+    /**
+     * The absolute path of the executable {@code name}, looked up in {@code PATH}
+     * and then in the standard bin directories, or {@code null} when it is not
+     * installed.
+     */
+    public static String locate(String name) {
+        List<String> dirs = new ArrayList<>();
+        String path = System.getenv("PATH");
+        if (path != null) {
+            dirs.addAll(List.of(path.split(File.pathSeparator)));
+        }
+        dirs.addAll(STANDARD_BIN);
+        for (String dir : dirs) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path candidate = Path.of(dir, name);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        return null;
     }
 
     /**
@@ -49,10 +80,17 @@ public final class Commands {
      *         then killed) or the wait is interrupted
      */
     public static Result run(List<String> command, Path directory, Duration timeout) throws IOException {
+        return run(command, Map.of(), directory, timeout);
+    }
+
+    /** As {@link #run(List, Path, Duration)}, with {@code environment} added to the tool's environment. */
+    public static Result run(List<String> command, Map<String, String> environment, Path directory, Duration timeout)
+            throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         if (directory != null) {
             builder.directory(directory.toFile());
         }
+        builder.environment().putAll(environment);
         builder.environment().put("LC_ALL", "C");
         Process process = builder.start();
         Drain stdout = new Drain(process.getInputStream(), command);
@@ -80,7 +118,13 @@ public final class Commands {
      *         "{@code <command> failed (exit <code>): <what it printed>}"
      */
     public static String check(List<String> command, Path directory, Duration timeout) throws IOException {
-        Result result = run(command, directory, timeout);
+        return check(command, Map.of(), directory, timeout);
+    }
+
+    /** As {@link #check(List, Path, Duration)}, with {@code environment} added to the tool's environment. */
+    public static String check(List<String> command, Map<String, String> environment, Path directory, Duration timeout)
+            throws IOException {
+        Result result = run(command, environment, directory, timeout);
         if (result.exitCode() != 0) {
             String printed = result.printed();
             throw new IOException(describe(command) + " failed (exit " + result.exitCode() + ")"

@@ -12,6 +12,7 @@ import io.berth.storage.support.Commands;
 import io.berth.storage.support.DiskFiles;
 import io.berth.storage.support.Host;
 import io.berth.storage.support.LayerIds;
+import io.berth.storage.support.MountTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

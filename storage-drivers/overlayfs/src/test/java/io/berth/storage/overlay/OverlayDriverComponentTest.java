@@ -10,6 +10,7 @@ import io.berth.spi.kernel.KernelProperties;
 import io.berth.spi.storage.DiffDriver;
 import io.berth.spi.storage.StorageDriver;
 import io.berth.storage.support.Commands;
+import io.berth.storage.support.MountTable;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;

@@ -9,6 +9,7 @@ import io.berth.spi.driver.DriverStatus;
 import io.berth.spi.storage.Change;
 import io.berth.spi.storage.StorageCapability;
 import io.berth.storage.support.Commands;
+import io.berth.storage.support.MountTable;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

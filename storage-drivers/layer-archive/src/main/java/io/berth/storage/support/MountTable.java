@@ -1,6 +1,5 @@
-package io.berth.storage.overlay;
+package io.berth.storage.support;
 
-import io.berth.storage.support.OctalEscapes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,7 +8,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 /** The mount points this process sees, read from {@code /proc/self/mountinfo}. */
-final class MountTable {
+public final class MountTable {
 
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
@@ -19,7 +18,7 @@ final class MountTable {
         this.points = points;
     }
 
-    static MountTable read() throws IOException {
+    public static MountTable read() throws IOException {
         Set<Path> points = new HashSet<>();
         for (String line : Files.readAllLines(MOUNTINFO, StandardCharsets.UTF_8)) {
             String[] fields = line.split(" ");
@@ -30,12 +29,12 @@ final class MountTable {
         return new MountTable(points);
     }
 
-    boolean isMountPoint(Path dir) {
+    public boolean isMountPoint(Path dir) {
         return points.contains(dir.toAbsolutePath().normalize());
     }
 
     /** Every mount point strictly below {@code dir}. */
-    Set<Path> below(Path dir) {
+    public Set<Path> below(Path dir) {
         Path base = dir.toAbsolutePath().normalize();
         Set<Path> found = new HashSet<>();
         for (Path point : points) {
