@@ -13,7 +13,6 @@ import java.util.Hashtable;
 import java.util.Map;
 import java.util.Properties;
 import java.util.ServiceLoader;
-import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.osgi.framework.BundleContext;
@@ -142,7 +141,7 @@ final class Daemon {
         context.addBundleListener(new NewerBundleSupersedes(context));
         registerListeners(context, listeners);
         try (ConfigFeeder feeder = ConfigFeeder.open(context, DAEMON_PID, config.toConfigurationProperties())) {
-            SystemBundles.install(context, home.resolve("system"), interactiveShell ? Set.of() : SystemBundles.CONSOLE);
+            SystemBundles.install(context, home.resolve("system"));
             Files.createDirectories(home.resolve("deploy"));
             framework.start();
             LOG.info(() -> "berth " + kernelVersion() + " started in "

@@ -6,9 +6,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -36,39 +33,17 @@ final class SystemBundles {
                 .max().orElse(1);
     }
 
-    /**
-     * The interactive console (Gogo's JLine terminal and JLine itself): installed only for {@code berthd --shell}.
-     * Started without a terminal, gogo.jline still builds one and loads JLine: ~6 MiB of idle memory for nothing,
-     * as berth-shell talks to the daemon through the Engine API. The shell bundle imports JLine optionally.
-     */
-    static final Set<String> CONSOLE = Set.of("org.apache.felix.gogo.jline", "org.jline");
-
-    /**
-     * Installs every bundle, except those whose symbolic name is in {@code leftOut}, with its start level and
-     * marks it to be started (fragments are only installed).
-     */
-    static void install(BundleContext context, Path systemDir, Set<String> leftOut) throws IOException, BundleException {
+    /** Installs every bundle with its start level and marks it to be started (fragments are only installed). */
+    static void install(BundleContext context, Path systemDir) throws IOException, BundleException {
         for (Path levelDir : levelDirectories(systemDir)) {
             int level = Integer.parseInt(levelDir.getFileName().toString());
             for (Path jar : jars(levelDir)) {
-                if (!leftOut.isEmpty() && leftOut.contains(symbolicName(jar))) {
-                    continue;
-                }
                 Bundle bundle = context.installBundle("reference:" + jar.toUri());
                 bundle.adapt(BundleStartLevel.class).setStartLevel(level);
                 if (bundle.getHeaders("").get(Constants.FRAGMENT_HOST) == null) {
                     bundle.start();
                 }
             }
-        }
-    }
-
-    /** The jar's Bundle-SymbolicName without its directives, or null. */
-    private static String symbolicName(Path jar) throws IOException {
-        try (JarFile file = new JarFile(jar.toFile())) {
-            Manifest manifest = file.getManifest();
-            String name = manifest == null ? null : manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
-            return name == null ? null : name.split(";", 2)[0].trim();
         }
     }
 

@@ -122,10 +122,6 @@ class DaemonProcessIT {
         Commands.Result lb = daemon.shell("lb");
         assertEquals(0, lb.exitCode(), lb::toString);
         assertTrue(lb.stdout().contains("Apache Felix Declarative Services"), lb::toString);
-        Commands.Result symbolic = daemon.shell("lb -s");
-        assertTrue(symbolic.stdout().contains("org.apache.felix.gogo.runtime"), symbolic::toString);
-        assertFalse(symbolic.stdout().contains("org.apache.felix.gogo.jline") || symbolic.stdout().contains("org.jline"),
-                () -> "the console's bundles are installed only for berthd --shell:\n" + symbolic);
     }
 
     @Test
