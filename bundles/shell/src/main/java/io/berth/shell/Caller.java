@@ -28,6 +28,13 @@ record Caller(InputStream stdin, InputStream lines, CallerTerminal terminal) {
         return raw ? stdin : lines;
     }
 
+    /** Once a command is done with its lines: the console's line reader gives its terminal back (elsewhere: nothing). */
+    void linesDone() throws java.io.IOException {
+        if (lines != stdin) {
+            lines.close();
+        }
+    }
+
     /** The session variable that holds a remote caller's {@link CallerTerminal} while its command runs. */
     static final String TERMINAL = ".berth.terminal";
     /** gogo.jline's session variable for the console's terminal. */

@@ -43,7 +43,9 @@ final class ConsoleTerminal implements CallerTerminal {
 
     /**
      * Stdin as lines edited on a line reader of its own, Ctrl-D on an empty line being the end: the terminal's own
-     * line discipline cannot be used, as JLine's timed reads cannot tell its end of file from a timeout.
+     * line discipline cannot be used, as JLine's timed reads cannot tell its end of file from a timeout. For the
+     * same reason the terminal stays in raw mode from the first line until the stream is closed (or ends): between
+     * two lines a cooked terminal would take a Ctrl-D typed then as its own end of file, which JLine never sees.
      */
     private static InputStream lines(Terminal terminal) {
         LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("berth-stdin").build();
@@ -51,6 +53,8 @@ final class ConsoleTerminal implements CallerTerminal {
             private byte[] line = new byte[0];
             private int position;
             private boolean ended;
+            /** The terminal's attributes before this stream made it raw; null while it has not. */
+            private Attributes cooked;
 
             @Override
             public int read() throws IOException {
@@ -59,22 +63,38 @@ final class ConsoleTerminal implements CallerTerminal {
             }
 
             @Override
-            public int read(byte[] buffer, int offset, int length) throws IOException {
+            public synchronized int read(byte[] buffer, int offset, int length) throws IOException {
                 while (position == line.length) {
                     if (ended) {
                         return -1;
+                    }
+                    if (cooked == null) {
+                        cooked = terminal.enterRawMode();
                     }
                     try {
                         line = (reader.readLine() + "\n").getBytes(StandardCharsets.UTF_8);
                         position = 0;
                     } catch (EndOfFileException | UserInterruptException e) {
                         ended = true; // Ctrl-D, Ctrl-C, or the command has ended and interrupted the reader
+                        restore();
                     }
                 }
                 int n = Math.min(length, line.length - position);
                 System.arraycopy(line, position, buffer, offset, n);
                 position += n;
                 return n;
+            }
+
+            @Override
+            public synchronized void close() {
+                restore();
+            }
+
+            private void restore() {
+                if (cooked != null) {
+                    terminal.setAttributes(cooked);
+                    cooked = null;
+                }
             }
         };
     }

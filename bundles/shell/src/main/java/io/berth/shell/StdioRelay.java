@@ -121,6 +121,9 @@ final class StdioRelay implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (stdin && !raw) {
+            caller.linesDone();
+        }
         if (raw) {
             terminal.raw(false);
         }
