@@ -505,12 +505,24 @@ class ContainerShellIT {
             console.await("cat-ended");
             console.type("berth:ps -a\r");
             console.await("NAMES");
+            console.type("berth:create --name completion-target itest/busybox:1 true\r");
+            awaitPlain(console, "(?s).*\\n[0-9a-f]{64}\\n.*"); // its id
+            console.type("berth:rm completion-t\t"); // Tab completes the container's name
+            awaitPlain(console, "(?s).*berth:rm completion-target.*");
+            console.type("\r");
+            awaitPlain(console, "(?s).*\\ncompletion-target\\n.*"); // what rm removed
             console.type("exit\r");
             String out = console.finish();
             assertTrue(out.contains("40 120\n"), "the container's terminal has the console's size:\n" + out);
             assertTrue(out.contains("got=go\n"), out);
             assertTrue(out.endsWith("exit=0\n"), "exit at the console stops the daemon:\n" + out);
         }
+    }
+
+    /** Waits until the console's output, without its colours and cursor moves, matches {@code regex}. */
+    private static void awaitPlain(Pty console, String regex) throws InterruptedException {
+        Await.until("/" + regex + "/ on the terminal", () -> console.output().replaceAll("\u001B\\[[0-9;?]*[ -/]*[@-~]", "")
+                .replaceAll("\u001B[=>]", ""), text -> text.matches(regex), console::output);
     }
 
     @Test

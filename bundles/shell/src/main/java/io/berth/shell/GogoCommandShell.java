@@ -13,10 +13,15 @@ import io.berth.spi.volumes.Volume;
 import io.berth.spi.volumes.VolumeService;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Hashtable;
 import java.util.List;
 import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.Function;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -24,12 +29,15 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * {@link CommandShell} on Gogo: every session is a Gogo session on the framework's command processor. Sessions
- * complete names from the engine's services, whichever of them run at the time.
+ * complete names from the engine's services, whichever of them run at the time. The {@code berthd --shell}
+ * console (gogo.jline, which completes by the {@code complete} definitions of its profile, etc/gosh_profile) gets
+ * the same names from {@code berth:complete-names LINE}. Immediate, so that the command stays registered.
  */
-@Component(service = CommandShell.class)
+@Component(service = CommandShell.class, immediate = true)
 public class GogoCommandShell implements CommandShell {
 
     private final CommandProcessor processor;
+    private final List<ServiceRegistration<Function>> consoleCommands = new ArrayList<>();
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -48,8 +56,22 @@ public class GogoCommandShell implements CommandShell {
     private volatile VolumeService volumes;
 
     @Activate
-    public GogoCommandShell(@Reference CommandProcessor processor) {
+    public GogoCommandShell(@Reference CommandProcessor processor, BundleContext context) {
         this.processor = processor;
+        register(context, "complete-names", (session, arguments) ->
+                NameCompletion.candidates(arguments.isEmpty() ? "" : String.valueOf(arguments.get(0)), this::names));
+    }
+
+    private void register(BundleContext context, String name, Function function) {
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put("osgi.command.scope", "berth");
+        properties.put("osgi.command.function", name);
+        consoleCommands.add(context.registerService(Function.class, function, properties));
+    }
+
+    @Deactivate
+    void stop() {
+        consoleCommands.forEach(ServiceRegistration::unregister);
     }
 
     @Override

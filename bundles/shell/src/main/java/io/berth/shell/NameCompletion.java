@@ -40,6 +40,11 @@ final class NameCompletion {
     private NameCompletion() {
     }
 
+    /** The commands (without the scope) whose arguments are completed with names. */
+    static java.util.Set<String> commands() {
+        return COMMANDS.keySet();
+    }
+
     /**
      * The names that may stand where the cursor is: {@code head} is the line up to the cursor, after the command
      * word; candidates start with the word being typed. Empty when the command takes no names or an option is

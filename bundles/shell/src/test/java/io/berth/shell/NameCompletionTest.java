@@ -3,8 +3,14 @@ package io.berth.shell;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.berth.shell.NameCompletion.Kind;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class NameCompletionTest {
@@ -35,5 +41,19 @@ class NameCompletionTest {
         assertEquals(List.of(), complete("berth:st"), "the command itself is not a name");
         assertEquals(List.of(), complete("berth:ps "), "ps takes no names");
         assertEquals(List.of(), complete("berth:stop x"), "nothing matches");
+    }
+
+    @Test
+    void theConsolesProfileCompletesTheSameCommands() throws Exception {
+        // berthd --shell's console completes by the complete definitions of the distribution's profile
+        Path profile = Path.of("../../distribution/common/dist/etc/gosh_profile");
+        Set<String> defined = new TreeSet<>();
+        Matcher m = Pattern.compile("(?m)^complete -c berth:(\\S+) -a '__berth_names'$")
+                .matcher(Files.readString(profile));
+        while (m.find()) {
+            defined.add(m.group(1));
+        }
+        assertEquals(new TreeSet<>(NameCompletion.commands()), defined,
+                "the complete lines of " + profile + " and NameCompletion's commands");
     }
 }
