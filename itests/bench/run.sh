@@ -293,7 +293,8 @@ skopeo_roundtrip() { # PORT -> "push_ms pull_ms"
     t2=$(now_ms); rm -rf "$WORK/pulled"
     echo "$((t1 - t0)) $((t2 - t1))"
 }
-SERVER_PORT=$(free_port)
+SERVER_PORT=$(free_port)   # berth's registry server
+OTHER_PORT=$(free_port)    # docker-registry: not the same port, berth's server still listens on its own
 sc_server() { # b: berth's registry server, d: docker-registry
     if [ "$1" = b ]; then
         berth "berth:registry-stop" >/dev/null 2>&1 || true
@@ -302,7 +303,7 @@ sc_server() { # b: berth's registry server, d: docker-registry
         wait_for curl -sf "http://127.0.0.1:$SERVER_PORT/v2/"
         skopeo_roundtrip "$SERVER_PORT"
     else
-        start_registry "$SERVER_PORT"; skopeo_roundtrip "$SERVER_PORT"; stop_registry
+        start_registry "$OTHER_PORT"; skopeo_roundtrip "$OTHER_PORT"; stop_registry
     fi
 }
 if chosen server; then
