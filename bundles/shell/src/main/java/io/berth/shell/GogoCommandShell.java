@@ -13,12 +13,9 @@ import io.berth.spi.volumes.Volume;
 import io.berth.spi.volumes.VolumeService;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
 import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.Function;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -37,7 +34,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 public class GogoCommandShell implements CommandShell {
 
     private final CommandProcessor processor;
-    private final List<ServiceRegistration<Function>> consoleCommands = new ArrayList<>();
+    private final DashedCommands consoleCommands;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -58,20 +55,14 @@ public class GogoCommandShell implements CommandShell {
     @Activate
     public GogoCommandShell(@Reference CommandProcessor processor, BundleContext context) {
         this.processor = processor;
-        register(context, "complete-names", (session, arguments) ->
+        consoleCommands = new DashedCommands(context);
+        consoleCommands.register("complete-names", arguments ->
                 NameCompletion.candidates(arguments.isEmpty() ? "" : String.valueOf(arguments.get(0)), this::names));
-    }
-
-    private void register(BundleContext context, String name, Function function) {
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put("osgi.command.scope", "berth");
-        properties.put("osgi.command.function", name);
-        consoleCommands.add(context.registerService(Function.class, function, properties));
     }
 
     @Deactivate
     void stop() {
-        consoleCommands.forEach(ServiceRegistration::unregister);
+        consoleCommands.unregisterAll();
     }
 
     @Override
