@@ -208,40 +208,31 @@ final class PulledLayers implements RegistryClient.PullListener {
      * unpacking failed (unpacking it in turn says why, or works), or the layer store cannot record it.
      */
     private Layer takeAhead(int layer) throws IOException {
-        return ahead != null && layer >= ahead.from() && aheadUnpacked(layer)
+        return ahead != null && layer >= ahead.from() && unpackedAhead(layer, false)
                 ? ahead.layers().commit(layer - ahead.from()) : null;
     }
 
-    private boolean aheadUnpacked(int layer) {
+    /**
+     * Whether the layer's unpacking ahead is under way and has succeeded; with {@code wait}, waits for it to end
+     * first (never while holding the image store's lock). A failure is not reported here: the layer is unpacked
+     * in turn instead, which reports the reason if it fails again.
+     */
+    private boolean unpackedAhead(int layer, boolean wait) {
         Future<?> unpacking;
         synchronized (this) {
             unpacking = aheadUnpacks.get(layer);
         }
-        if (unpacking == null || !unpacking.isDone()) {
+        if (unpacking == null || !wait && !unpacking.isDone()) {
             return false;
         }
         try {
             unpacking.get();
             return true;
-        } catch (ExecutionException | InterruptedException | CancellationException e) {
+        } catch (ExecutionException | CancellationException e) {
             return false;
-        }
-    }
-
-    /** Waits, without holding the image store's lock, until the layer's unpacking ahead (if any) has ended. */
-    private void awaitAhead(int layer) {
-        Future<?> unpacking;
-        synchronized (this) {
-            unpacking = aheadUnpacks.get(layer);
-        }
-        if (unpacking != null) {
-            try {
-                unpacking.get();
-            } catch (ExecutionException | CancellationException e) {
-                // unpacked in turn instead, which reports the reason if it fails again
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -273,7 +264,7 @@ final class PulledLayers implements RegistryClient.PullListener {
                 if (!awaitStored(layer)) {
                     return;
                 }
-                awaitAhead(layer);
+                unpackedAhead(layer, true);
                 synchronized (lock) {
                     verifyKeptLayer(layer);
                     chain.registerNext();
