@@ -125,16 +125,18 @@ public final class HttpRegistryClient implements RegistryClient, AutoCloseable {
     private synchronized HttpClient httpClient(boolean unverified) {
         if (unverified) {
             if (unverifiedHttps == null) {
-                unverifiedHttps = HttpClient.newBuilder().connectTimeout(settings.connectTimeout())
-                        .followRedirects(HttpClient.Redirect.NEVER).sslContext(UnverifiedTls.context()).build();
+                unverifiedHttps = newClient().sslContext(UnverifiedTls.context()).build();
             }
             return unverifiedHttps;
         }
         if (http == null) {
-            http = HttpClient.newBuilder().connectTimeout(settings.connectTimeout())
-                    .followRedirects(HttpClient.Redirect.NEVER).build();
+            http = newClient().build();
         }
         return http;
+    }
+
+    private HttpClient.Builder newClient() {
+        return HttpClient.newBuilder().connectTimeout(settings.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER);
     }
 
     public Settings settings() {
