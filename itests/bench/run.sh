@@ -105,7 +105,7 @@ timed() { local t0; t0=$(now_ms); "$@" >/dev/null; echo $(( $(now_ms) - t0 )); }
 # --- the engines -------------------------------------------------------------------------------------------
 BSOCK=$WORK/berth.sock
 DSOCK=$WORK/docker.sock
-start_berth() { # DIR SOCK BRIDGE [--live-pid-var]
+start_berth() { # DIR SOCK BRIDGE (its pid in LAST_PID)
     mkdir -p "$1"
     echo "{\"storage-driver\":\"overlay2\",\"bridge\":\"$3\"}" > "$1/daemon.json"
     "$DIST/bin/berthd" --config-file "$1/daemon.json" --data-root "$1/data" --exec-root "$1/exec" \
@@ -124,7 +124,7 @@ d() { DOCKER_HOST=unix://$DSOCK "$DOCKER" "$@"; }
 berth() { "$DIST/bin/berth-shell" -H "unix://$BSOCK" -c "$*"; }
 
 echo "starting berthd and dockerd..."
-start_berth "$WORK/berth" "$BSOCK" bbench0; BERTH_PID=$LAST_PID
+start_berth "$WORK/berth" "$BSOCK" bbench0
 start_dockerd "$WORK/docker" "$DSOCK" --live-restore; DOCKERD_PID=$LAST_PID
 wait_for b version || { cat "$WORK/berth/log"; exit 1; }
 wait_for d version || { cat "$WORK/docker/log"; exit 1; }
